@@ -1,0 +1,56 @@
+//! The `trilink` binary: parses arguments, wires the library crates together and prints.
+//! All logic lives in the library crates; each subcommand is a module under `cmd/`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod exit;
+
+use exit::CliError;
+
+/// trilink: allied missile-warning data sharing, for warning only.
+///
+/// A scenario (TOML) describes launches, the radars of several nations and the links between
+/// them. `simulate` turns it into detections; `track` turns detections into tracks with launch
+/// and impact points; `eval` scores tracks against truth; `run` runs every nation's node and
+/// shares signed track reports between them.
+///
+/// Built-in scenarios can be named instead of a path (see `trilink simulate --help`).
+#[derive(Parser, Debug)]
+#[command(name = "trilink", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Simulate(cmd::simulate::Args),
+    Fit(cmd::fit::Args),
+    Track(cmd::track::Args),
+    Eval(cmd::eval::Args),
+    Run(cmd::run::Args),
+    Node(cmd::node::Args),
+    Keys(cmd::keys::Args),
+    NatsConfig(cmd::nats_config::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Fit(a) => cmd::fit::run(a),
+        Command::Track(a) => cmd::track::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Node(a) => cmd::node::run(a),
+        Command::Keys(a) => cmd::keys::run(a),
+        Command::NatsConfig(a) => cmd::nats_config::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
