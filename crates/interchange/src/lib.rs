@@ -1,1 +1,31 @@
-//! trilink-interchange
+//! The interchange files of BRIEF §3.2: the seams where any other tool (Stone Soup, pandas,
+//! another tracker) can feed or judge trilink.
+//!
+//! Each file has a record type here with its exact column names. Readers take the columns by
+//! name, ignore columns they do not know, and reject a missing column, a value that is not a
+//! finite number, or a malformed row with the file and line. Writers write the header and rows
+//! to a temporary file beside the target and rename it into place on [`CsvWriter::finish`], so a
+//! failure never leaves a partial file behind.
+
+mod error;
+mod read;
+mod records;
+mod write;
+
+pub use error::InterchangeError;
+pub use read::{read_all, CsvReader};
+pub use records::{
+    DetectionRow, ImpactRow, LabelRow, LaunchRow, Record, SensorRow, TrackRow, TruthRow,
+};
+pub use write::{write_all, CsvWriter};
+
+/// The conventional file names inside a scenario output directory.
+pub mod files {
+    pub const SENSORS: &str = "sensors.csv";
+    pub const DETECTIONS: &str = "detections.csv";
+    pub const TRUTH: &str = "truth.csv";
+    pub const LABELS: &str = "labels.csv";
+    pub const TRACKS: &str = "tracks.csv";
+    pub const IMPACTS: &str = "impacts.csv";
+    pub const LAUNCHES: &str = "launches.csv";
+}
