@@ -29,3 +29,22 @@ pub mod files {
     pub const IMPACTS: &str = "impacts.csv";
     pub const LAUNCHES: &str = "launches.csv";
 }
+
+/// Reads `bytes` as every kind of interchange file and drains each reader. It must never panic,
+/// whatever the bytes: the fuzz target (`crates/interchange/fuzz`) and a property test call it.
+#[doc(hidden)]
+pub fn read_every_kind(bytes: &[u8]) -> usize {
+    fn drain<T: Record>(bytes: &[u8]) -> usize {
+        match CsvReader::<T, _>::from_reader(std::path::Path::new("fuzz.csv"), bytes) {
+            Ok(reader) => reader.filter(|r| r.is_ok()).count(),
+            Err(e) => e.to_string().len().min(1),
+        }
+    }
+    drain::<SensorRow>(bytes)
+        + drain::<DetectionRow>(bytes)
+        + drain::<TruthRow>(bytes)
+        + drain::<LabelRow>(bytes)
+        + drain::<TrackRow>(bytes)
+        + drain::<ImpactRow>(bytes)
+        + drain::<LaunchRow>(bytes)
+}
