@@ -7,9 +7,10 @@ that one scorer judges both. This exists to tune and test the Stone Soup side be
 `trilink eval` exists. A track counts at grid time t if it has a row in (t - stale_s, t];
 its last row is extrapolated to t at constant velocity.
 
-Usage: score_dev.py DIR TRACKS_CSV
+Usage: score_dev.py DIR TRACKS_CSV [--json]
 """
 import csv
+import json
 import sys
 
 import numpy as np
@@ -59,8 +60,15 @@ def main():
         else:
             loc, n_match = 0.0, 0
         gospas.append(loc + C_M / 2 * (len(xs) - n_match + len(ys) - n_match))
-    print(f"gospa_mean_m {np.mean(gospas):.1f}  pos_rmse_m {np.sqrt(sq / max(n_sq, 1)):.1f}  "
-          f"grid {len(gospas)}  tracks {len(tracks)}")
+    result = {"gospa": {"mean_m": float(np.mean(gospas))},
+              "position_rmse_m": float(np.sqrt(sq / max(n_sq, 1))),
+              "grid_points": len(gospas), "tracks": len(tracks), "scorer": "score_dev.py"}
+    if "--json" in sys.argv[3:]:
+        print(json.dumps(result))
+    else:
+        print(f"gospa_mean_m {result['gospa']['mean_m']:.1f}  "
+              f"pos_rmse_m {result['position_rmse_m']:.1f}  "
+              f"grid {len(gospas)}  tracks {len(tracks)}")
 
 
 if __name__ == "__main__":
