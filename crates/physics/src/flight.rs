@@ -8,7 +8,7 @@ use nalgebra::Vector3;
 use trilink_geo::{Geodetic, LocalFrame};
 
 use crate::integrate::{position, rk4_step, stack, velocity, State6};
-use crate::{dynamics, PhysicsError};
+use crate::{atmosphere, dynamics, PhysicsError};
 
 /// One stage of a launch vehicle: constant thrust for `burn_time_s`, propellant burnt at a
 /// constant rate.
@@ -81,21 +81,24 @@ pub enum ObjectKind {
 /// How a trajectory ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// It reached the ellipsoid (height zero) at the last sample.
+    /// It reached the ellipsoid (height zero) at the last sample; this can happen while still
+    /// under thrust if the pitch programme steers the stack into the ground.
     Impact,
     /// It was still flying at the end of `max_duration_s`.
     StillFlying,
 }
 
-/// The sampled flight of one object: `samples[i]` is at `t_s[i]`; samples are `dt_s` apart except
-/// the last, which sits at the exact impact time.
+/// The sampled flight of one object: `samples[i]` is at `t_s[i]`. Samples lie on the launch's
+/// grid `t0_s + k·dt_s` except a spent stage's first (its separation instant) and an impacting
+/// object's last (its exact impact instant).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trajectory {
     pub kind: ObjectKind,
     pub t_s: Vec<f64>,
     pub samples: Vec<State6>,
     pub ending: Ending,
-    /// Samples before this index are under thrust (for the payload: the whole boost).
+    /// Samples before this index are under thrust (for the payload: the whole boost); the first
+    /// sample at or after burnout is the first ballistic one.
     pub powered_until: usize,
 }
 
@@ -217,28 +220,193 @@ fn check_vehicle(v: &VehicleSpec) -> Result<(), PhysicsError> {
     Ok(())
 }
 
+
+/// Two instants closer than this are the same instant (s); keeps a burn boundary that falls on a
+/// grid time, up to rounding, from producing a zero-length RK4 step.
+const EDGE_EPS_S: f64 = 1e-9;
+
 /// Acceleration of a body with no thrust (gravity, rotating frame, drag).
-fn unpowered_acceleration(r: &Vector3<f64>, v: &Vector3<f64>, _beta_kg_m2: f64) -> Vector3<f64> {
-    dynamics::free_flight_acceleration(r, v)
+fn unpowered_acceleration(r: &Vector3<f64>, v: &Vector3<f64>, beta_kg_m2: f64) -> Vector3<f64> {
+    dynamics::free_flight_acceleration(r, v) + atmosphere::drag_acceleration(r, v, beta_kg_m2)
+}
+
+/// One stage firing while attached to the stack.
+#[derive(Debug, Clone, Copy)]
+struct Burn {
+    t_start_s: f64,
+    t_end_s: f64,
+    thrust_n: f64,
+    mdot_kg_s: f64,
+    mass_start_kg: f64,
+    /// Cd·A of the stack during this burn (m²); see [`stack_drag_area_m2`].
+    cda_m2: f64,
+}
+
+/// The law of motion of one body: its burns (none for a spent stage), then coasting.
+struct Body<'a> {
+    burns: &'a [Burn],
+    coast_beta_kg_m2: f64,
+    steer: &'a dyn Fn(f64) -> Vector3<f64>,
+}
+
+impl Body<'_> {
+    /// One RK4 step that must not straddle a burn boundary; the burn is chosen at the midpoint so
+    /// that a step ending exactly on a boundary uses the thrust of the interval it covers.
+    fn step(&self, t_s: f64, s: &State6, h_s: f64) -> State6 {
+        let mid = t_s + 0.5 * h_s;
+        match self
+            .burns
+            .iter()
+            .find(|b| mid >= b.t_start_s && mid < b.t_end_s)
+        {
+            Some(b) => rk4_step(t_s, s, h_s, |tt, r, v| {
+                let m = b.mass_start_kg - b.mdot_kg_s * (tt - b.t_start_s);
+                dynamics::free_flight_acceleration(r, v)
+                    + atmosphere::drag_acceleration(r, v, m / b.cda_m2)
+                    + (self.steer)(tt) * (b.thrust_n / m)
+            }),
+            None => rk4_step(t_s, s, h_s, |_, r, v| {
+                unpowered_acceleration(r, v, self.coast_beta_kg_m2)
+            }),
+        }
+    }
+
+    /// State at `t_to_s` from the state at `t_s`, split at every burn boundary in between so the
+    /// thrust discontinuity never sits inside a Runge–Kutta step.
+    fn advance(&self, t_s: f64, s: &State6, t_to_s: f64) -> State6 {
+        let (mut tc, mut sc) = (t_s, *s);
+        for b in self.burns {
+            for edge in [b.t_start_s, b.t_end_s] {
+                if edge > tc + EDGE_EPS_S && edge < t_to_s - EDGE_EPS_S {
+                    sc = self.step(tc, &sc, edge - tc);
+                    tc = edge;
+                }
+            }
+        }
+        if t_to_s > tc {
+            sc = self.step(tc, &sc, t_to_s - tc);
+        }
+        sc
+    }
+}
+
+fn height_m(s: &State6) -> f64 {
+    trilink_geo::Ecef(position(s)).to_geodetic().alt_m
+}
+
+/// Cd·A of the stack while stage `k` fires (m²): the payload's own Cd·A. The stack flies nose
+/// first behind the payload's nose, so it meets the air with the payload's shape; the body behind
+/// adds skin friction and base drag, which this leaves out (docs/decisions/0101). A spent stage's
+/// β describes a tumbling tank seen side-on and would overstate the stack's drag tenfold.
+fn stack_drag_area_m2(vehicle: &VehicleSpec, _k: usize) -> f64 {
+    vehicle.payload_mass_kg / vehicle.payload_ballistic_coefficient_kg_m2
+}
+
+/// Integrates `traj` from its last sample on the launch grid `t0 + k·dt` until it reaches height
+/// zero (the last sample then sits at the bisected impact instant) or `max_duration_s` runs out.
+/// `on_event` is called with the exact state at each time in `events` that the body lives through
+/// (stage separations), in order.
+fn integrate(
+    body: &Body<'_>,
+    traj: &mut Trajectory,
+    t_launch_s: f64,
+    cfg: &FlightConfig,
+    events_s: &[f64],
+    mut on_event: impl FnMut(usize, f64, State6),
+) {
+    let dt = cfg.dt_s;
+    let (mut t, mut state) = match (traj.t_s.last(), traj.samples.last()) {
+        (Some(&t), Some(&s)) => (t, s),
+        _ => return,
+    };
+    let mut next_event = events_s.iter().position(|&e| e > t + EDGE_EPS_S).unwrap_or(events_s.len());
+    // Index of the next grid time; a body born between grid times (a stage separating) first
+    // steps to the grid, so every object shares one time base.
+    let mut k = ((t - t_launch_s) / dt + 1e-6).floor() + 1.0;
+    let mut h_prev = height_m(&state);
+    loop {
+        let t_next = t_launch_s + k * dt;
+        if t_next - t_launch_s > cfg.max_duration_s + EDGE_EPS_S {
+            return;
+        }
+        let next = body.advance(t, &state, t_next);
+        let h_next = height_m(&next);
+        let mut t_end = t_next;
+        let mut end = next;
+        let impact = h_next <= 0.0 && h_prev > 0.0;
+        if impact {
+            // Bisect the crossing on the time from the last sample: monotone enough over one
+            // step, and exact to ~1e-15 s after 50 halvings of 0.1 s.
+            let (mut lo, mut hi) = (t, t_next);
+            for _ in 0..50 {
+                let mid = 0.5 * (lo + hi);
+                if height_m(&body.advance(t, &state, mid)) > 0.0 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            t_end = hi;
+            end = body.advance(t, &state, hi);
+        }
+        while next_event < events_s.len() && events_s[next_event] <= t_end + EDGE_EPS_S {
+            let e = events_s[next_event];
+            let at = if (e - t_end).abs() <= EDGE_EPS_S {
+                end
+            } else {
+                body.advance(t, &state, e)
+            };
+            on_event(next_event, e, at);
+            next_event += 1;
+        }
+        traj.t_s.push(t_end);
+        traj.samples.push(end);
+        if impact {
+            traj.ending = Ending::Impact;
+            return;
+        }
+        t = t_next;
+        state = next;
+        h_prev = h_next;
+        k += 1.0;
+    }
 }
 
 /// Integrates one launch: the stack under thrust, stage by stage, then every object falling
 /// until it reaches the ellipsoid or `max_duration_s` runs out.
+///
+/// All samples lie on the launch's grid `t0_s + k·dt_s`, except a spent stage's first sample
+/// (its exact separation instant) and the last sample of an impacting object (its exact impact
+/// instant). Staging instants need not fall on the grid: steps are split there.
 pub fn fly(launch: &Launch, cfg: &FlightConfig) -> Result<Flight, PhysicsError> {
+    fly_objects(launch, cfg, true)
+}
+
+/// The payload's trajectory alone (spent stages are not flown): what a fit needs, at a fraction
+/// of the cost.
+pub fn fly_payload(launch: &Launch, cfg: &FlightConfig) -> Result<Trajectory, PhysicsError> {
+    let mut flight = fly_objects(launch, cfg, false)?;
+    Ok(flight.objects.swap_remove(0))
+}
+
+fn fly_objects(launch: &Launch, cfg: &FlightConfig, with_stages: bool) -> Result<Flight, PhysicsError> {
     let vehicle = &launch.vehicle;
     check_vehicle(vehicle)?;
-    if !(cfg.dt_s.is_finite() && cfg.dt_s > 0.0) {
-        return Err(PhysicsError::InvalidVehicle {
-            what: "dt_s".into(),
-            value: cfg.dt_s,
-            expected: "a finite step greater than zero",
-        });
+    for (what, value) in [("dt_s", cfg.dt_s), ("max_duration_s", cfg.max_duration_s)] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(PhysicsError::InvalidVehicle {
+                what: what.into(),
+                value,
+                expected: "a finite time greater than zero",
+            });
+        }
     }
     let frame = LocalFrame::new(launch.site);
-    let dt = cfg.dt_s;
+    let t0 = launch.t0_s;
     let (sin_az, cos_az) = launch.azimuth_rad.sin_cos();
     let total_burn_s: f64 = vehicle.stages.iter().map(|s| s.burn_time_s).sum();
-    let steer = |t_since_launch: f64| -> Vector3<f64> {
+    let steer = |t_s: f64| -> Vector3<f64> {
+        let t_since_launch = t_s - t0;
         let p = vehicle.pitch;
         let el = if t_since_launch <= p.vertical_s || total_burn_s <= p.vertical_s {
             std::f64::consts::FRAC_PI_2
@@ -252,116 +420,81 @@ pub fn fly(launch: &Launch, cfg: &FlightConfig) -> Result<Flight, PhysicsError> 
         frame.rotate_to_ecef(&Vector3::new(cos_el * sin_az, cos_el * cos_az, sin_el))
     };
 
-    // Earth-fixed launch: the pad is at rest in ECEF.
-    let mut state = stack(&frame.origin().0, &Vector3::zeros());
-    let mut t = launch.t0_s;
-    let mut payload = Trajectory {
-        kind: ObjectKind::Payload,
-        t_s: vec![t],
-        samples: vec![state],
-        ending: Ending::StillFlying,
-        powered_until: 0,
-    };
-    let mut spent: Vec<Trajectory> = Vec::new();
-    let mut upper_mass: f64 = vehicle.payload_mass_kg
+    let mut burns = Vec::with_capacity(vehicle.stages.len());
+    let mut mass_kg: f64 = vehicle.payload_mass_kg
         + vehicle
             .stages
             .iter()
             .map(|s| s.dry_mass_kg + s.propellant_mass_kg)
             .sum::<f64>();
-
+    let mut t_ign = t0;
     for (k, stage) in vehicle.stages.iter().enumerate() {
-        let mdot = stage.propellant_mass_kg / stage.burn_time_s;
-        let stage_start = t;
-        let mass_at_ignition = upper_mass;
         if k == 0 {
             let g = crate::gravity::acceleration(&frame.origin().0).norm();
-            if stage.thrust_n <= mass_at_ignition * g {
+            if stage.thrust_n <= mass_kg * g {
                 return Err(PhysicsError::NeverLeavesGround {
                     thrust_n: stage.thrust_n,
-                    weight_n: mass_at_ignition * g,
+                    weight_n: mass_kg * g,
                 });
             }
         }
-        let steps = (stage.burn_time_s / dt).round().max(1.0) as usize;
-        let h = stage.burn_time_s / steps as f64;
-        for _ in 0..steps {
-            let accel = |tt: f64, r: &Vector3<f64>, v: &Vector3<f64>| {
-                let m = mass_at_ignition - mdot * (tt - stage_start);
-                unpowered_acceleration(r, v, vehicle.payload_ballistic_coefficient_kg_m2)
-                    + steer(tt - launch.t0_s) * (stage.thrust_n / m)
-            };
-            state = rk4_step(t, &state, h, accel);
-            t += h;
-            payload.t_s.push(t);
-            payload.samples.push(state);
-        }
-        upper_mass = mass_at_ignition - stage.propellant_mass_kg - stage.dry_mass_kg;
-        // Every stage separates at burnout, the last one included: it then falls close beside
-        // the payload, which is exactly the closely spaced pair a tracker must not swap.
+        burns.push(Burn {
+            t_start_s: t_ign,
+            t_end_s: t_ign + stage.burn_time_s,
+            thrust_n: stage.thrust_n,
+            mdot_kg_s: stage.propellant_mass_kg / stage.burn_time_s,
+            mass_start_kg: mass_kg,
+            cda_m2: stack_drag_area_m2(vehicle, k),
+        });
+        t_ign += stage.burn_time_s;
+        mass_kg -= stage.propellant_mass_kg + stage.dry_mass_kg;
+    }
+    let separations_s: Vec<f64> = burns.iter().map(|b| b.t_end_s).collect();
+    let burnout_s = t_ign;
+
+    // Earth-fixed launch: the pad is at rest in ECEF.
+    let mut payload = Trajectory {
+        kind: ObjectKind::Payload,
+        t_s: vec![t0],
+        samples: vec![stack(&frame.origin().0, &Vector3::zeros())],
+        ending: Ending::StillFlying,
+        powered_until: 0,
+    };
+    let payload_body = Body {
+        burns: &burns,
+        coast_beta_kg_m2: vehicle.payload_ballistic_coefficient_kg_m2,
+        steer: &steer,
+    };
+    // Every stage separates at burnout, the last one included: it then falls close beside the
+    // payload, which is exactly the closely spaced pair a tracker must not swap.
+    let mut spent: Vec<Trajectory> = Vec::new();
+    integrate(&payload_body, &mut payload, t0, cfg, &separations_s, |k, t, s| {
         spent.push(Trajectory {
             kind: ObjectKind::SpentStage((k + 1) as u8),
             t_s: vec![t],
-            samples: vec![state],
+            samples: vec![s],
             ending: Ending::StillFlying,
             powered_until: 0,
         });
-    }
-    payload.powered_until = payload.samples.len();
-    coast(
-        &mut payload,
-        vehicle.payload_ballistic_coefficient_kg_m2,
-        launch.t0_s,
-        cfg,
-    );
+    });
+    payload.powered_until = payload
+        .t_s
+        .iter()
+        .take_while(|&&t| t < burnout_s - EDGE_EPS_S)
+        .count();
+
     let mut objects = vec![payload];
+    if !with_stages {
+        return Ok(Flight { objects });
+    }
     for (k, mut s) in spent.into_iter().enumerate() {
-        coast(
-            &mut s,
-            vehicle.stages[k].ballistic_coefficient_kg_m2,
-            launch.t0_s,
-            cfg,
-        );
+        let body = Body {
+            burns: &[],
+            coast_beta_kg_m2: vehicle.stages[k].ballistic_coefficient_kg_m2,
+            steer: &steer,
+        };
+        integrate(&body, &mut s, t0, cfg, &[], |_, _, _| {});
         objects.push(s);
     }
     Ok(Flight { objects })
-}
-
-/// Lets a trajectory fall from its last sample until it reaches height zero.
-fn coast(traj: &mut Trajectory, beta_kg_m2: f64, t_launch_s: f64, cfg: &FlightConfig) {
-    let dt = cfg.dt_s;
-    let (mut t, mut state) = match (traj.t_s.last(), traj.samples.last()) {
-        (Some(&t), Some(&s)) => (t, s),
-        _ => return,
-    };
-    let height = |s: &State6| trilink_geo::Ecef(position(s)).to_geodetic().alt_m;
-    let mut h_prev = height(&state);
-    while t - t_launch_s < cfg.max_duration_s {
-        let accel =
-            |_: f64, r: &Vector3<f64>, v: &Vector3<f64>| unpowered_acceleration(r, v, beta_kg_m2);
-        let next = rk4_step(t, &state, dt, accel);
-        let h_next = height(&next);
-        if h_next <= 0.0 && h_prev > 0.0 {
-            // Find the crossing by bisection on the step length.
-            let (mut lo, mut hi) = (0.0, dt);
-            for _ in 0..60 {
-                let mid = 0.5 * (lo + hi);
-                if height(&rk4_step(t, &state, mid, accel)) > 0.0 {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            let end = rk4_step(t, &state, hi, accel);
-            traj.t_s.push(t + hi);
-            traj.samples.push(end);
-            traj.ending = Ending::Impact;
-            return;
-        }
-        t += dt;
-        state = next;
-        h_prev = h_next;
-        traj.t_s.push(t);
-        traj.samples.push(state);
-    }
 }

@@ -4,16 +4,19 @@
 //!
 //! Everything here works in the rotating ECEF frame of WGS-84 (`trilink_geo::wgs84`), in SI units.
 
+pub mod atmosphere;
 pub mod dynamics;
 mod error;
+pub mod fit;
 pub mod flight;
 pub mod gravity;
 pub mod integrate;
+pub mod missiles;
 
 pub use dynamics::{free_flight_acceleration, jacobi_integral, rotating_frame_acceleration};
 pub use error::PhysicsError;
 pub use flight::{
-    fly, Ending, Flight, FlightConfig, Launch, ObjectKind, PitchProgram, StageSpec, Trajectory,
+    fly, fly_payload, Ending, Flight, FlightConfig, Launch, ObjectKind, PitchProgram, StageSpec, Trajectory,
     VehicleSpec,
 };
 pub use integrate::{rk4_step, State6};
