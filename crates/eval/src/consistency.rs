@@ -14,7 +14,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 /// `[lower, upper]` such that the mean of N independent χ²-distributed samples whose degrees of
 /// freedom add up to `total_dof` lies inside with probability `prob`. `None` for no samples.
 pub fn mean_chi_square_bounds(total_dof: f64, n: usize, prob: f64) -> Option<(f64, f64)> {
-    if n == 0 || !(total_dof > 0.0) || !(prob > 0.0 && prob < 1.0) {
+    if n == 0 || total_dof.is_nan() || total_dof <= 0.0 || prob.is_nan() || prob <= 0.0 || prob >= 1.0 {
         return None;
     }
     let dist = ChiSquared::new(total_dof).ok()?;

@@ -76,7 +76,7 @@ impl<const N: usize> Information<N> {
         let corr = d * self.j * d;
         let inv_corr = corr.cholesky()?.inverse();
         let trace = inv_corr.trace();
-        if !(trace.is_finite() && trace < 1e12) || (0..N).any(|i| !(inv_corr[(i, i)] > 0.0)) {
+        if !trace.is_finite() || trace >= 1e12 || (0..N).any(|i| inv_corr[(i, i)] <= 0.0) {
             return None;
         }
         Some(d * inv_corr * d)
@@ -92,7 +92,7 @@ pub fn aer_jacobian(frame: &LocalFrame, p_ecef: &Vector3<f64>) -> Option<Matrix3
     let (e, n, u) = (enu.x, enu.y, enu.z);
     let h2 = e * e + n * n;
     let r2 = h2 + u * u;
-    if !(h2 > 0.0) {
+    if h2 <= 0.0 || h2.is_nan() {
         return None;
     }
     let h = h2.sqrt();
