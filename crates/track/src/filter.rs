@@ -1,0 +1,250 @@
+//! The extended Kalman filter update and the interacting-multiple-model (IMM) estimator over
+//! motion models that share the 6-element ECEF state.
+
+use nalgebra::{Matrix3, Matrix3x6, Matrix6x3};
+
+use crate::measure::{MeasVec, MeasurementModel};
+use crate::motion::{MotionModel, StateCov, StateVec};
+
+/// Forces exact symmetry; round-off in `F P Fᵀ` otherwise accumulates over long flights.
+#[inline]
+pub fn symmetrize(p: &mut StateCov) {
+    for i in 0..6 {
+        for j in (i + 1)..6 {
+            let m = 0.5 * (p[(i, j)] + p[(j, i)]);
+            p[(i, j)] = m;
+            p[(j, i)] = m;
+        }
+    }
+}
+
+/// `Φ P Φᵀ + Q`, symmetrised.
+#[inline]
+pub fn propagate_cov(stm: &StateCov, p: &StateCov, q: &StateCov) -> StateCov {
+    let mut out = stm * p * stm.transpose() + q;
+    symmetrize(&mut out);
+    out
+}
+
+/// Innovation statistics of a state against one measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct Innovation {
+    pub y: MeasVec,
+    pub h: Matrix3x6<f64>,
+    pub s: Matrix3<f64>,
+    pub s_inv: Matrix3<f64>,
+    /// Normalised innovation squared `yᵀ S⁻¹ y`.
+    pub d2: f64,
+    pub ln_det_s: f64,
+}
+
+/// Computes the innovation of `z` (noise variances `r_diag`) against state `x`, `p`.
+/// `None` if the innovation covariance is not positive definite (a corrupted state).
+#[inline]
+pub fn innovation<S: MeasurementModel>(
+    sensor: &S,
+    x: &StateVec,
+    p: &StateCov,
+    z: &MeasVec,
+    r_diag: &MeasVec,
+) -> Option<Innovation> {
+    let e = sensor.expect(x);
+    let y = sensor.innovation(z, &e.z);
+    let ph: Matrix6x3<f64> = p * e.h.transpose();
+    let mut s = e.h * ph;
+    for i in 0..3 {
+        s[(i, i)] += r_diag[i];
+    }
+    let chol = s.cholesky()?;
+    let s_inv = chol.inverse();
+    let d2 = (y.transpose() * s_inv * y)[(0, 0)];
+    let l = chol.l();
+    let ln_det_s = 2.0 * (l[(0, 0)].ln() + l[(1, 1)].ln() + l[(2, 2)].ln());
+    Some(Innovation {
+        y,
+        h: e.h,
+        s,
+        s_inv,
+        d2,
+        ln_det_s,
+    })
+}
+
+/// The EKF update in Joseph form: `P⁺ = (I − KH) P (I − KH)ᵀ + K R Kᵀ`, which stays symmetric
+/// positive-definite under round-off where the short form `(I − KH) P` does not.
+#[inline]
+pub fn ekf_update(
+    x: &StateVec,
+    p: &StateCov,
+    inn: &Innovation,
+    r_diag: &MeasVec,
+) -> (StateVec, StateCov) {
+    let k: Matrix6x3<f64> = p * inn.h.transpose() * inn.s_inv;
+    let x_new = x + k * inn.y;
+    let ikh = StateCov::identity() - k * inn.h;
+    let r = Matrix3::from_diagonal(r_diag);
+    let mut p_new = ikh * p * ikh.transpose() + k * r * k.transpose();
+    symmetrize(&mut p_new);
+    (x_new, p_new)
+}
+
+/// Per-track state of an `N`-model IMM.
+#[derive(Debug, Clone, Copy)]
+pub struct ImmState<const N: usize> {
+    pub x: [StateVec; N],
+    pub p: [StateCov; N],
+    pub mu: [f64; N],
+}
+
+impl<const N: usize> ImmState<N> {
+    pub fn new(x: StateVec, p: StateCov, mu: [f64; N]) -> Self {
+        Self {
+            x: [x; N],
+            p: [p; N],
+            mu,
+        }
+    }
+
+    /// Moment-matched single Gaussian of the mixture.
+    pub fn combined(&self) -> (StateVec, StateCov) {
+        combine(&self.x, &self.p, &self.mu)
+    }
+}
+
+fn combine<const N: usize>(
+    x: &[StateVec; N],
+    p: &[StateCov; N],
+    w: &[f64; N],
+) -> (StateVec, StateCov) {
+    if N == 1 {
+        return (x[0], p[0]);
+    }
+    let mut xc = StateVec::zeros();
+    for j in 0..N {
+        xc += w[j] * x[j];
+    }
+    let mut pc = StateCov::zeros();
+    for j in 0..N {
+        let d = x[j] - xc;
+        pc += w[j] * (p[j] + d * d.transpose());
+    }
+    symmetrize(&mut pc);
+    (xc, pc)
+}
+
+/// A track predicted to a scan time: per-model predictions, predicted model probabilities and
+/// the combined Gaussian used for gating.
+#[derive(Debug, Clone, Copy)]
+pub struct ImmPrediction<const N: usize> {
+    pub x: [StateVec; N],
+    pub p: [StateCov; N],
+    pub c: [f64; N],
+    pub x_comb: StateVec,
+    pub p_comb: StateCov,
+}
+
+/// The IMM estimator: a set of motion models and the mean time spent in each (s), from which
+/// the Markov switching probabilities over any interval follow.
+#[derive(Debug, Clone)]
+pub struct Imm<M: MotionModel, const N: usize> {
+    pub models: [M; N],
+    pub mean_sojourn_s: [f64; N],
+}
+
+impl<M: MotionModel, const N: usize> Imm<M, N> {
+    /// `π[i][j]`: probability of being in model `j` after `dt` given model `i` before.
+    fn transition(&self, dt_s: f64) -> [[f64; N]; N] {
+        let mut t = [[0.0; N]; N];
+        for i in 0..N {
+            let stay = if N == 1 {
+                1.0
+            } else {
+                (-dt_s.abs() / self.mean_sojourn_s[i]).exp()
+            };
+            for j in 0..N {
+                t[i][j] = if i == j {
+                    stay
+                } else {
+                    (1.0 - stay) / (N as f64 - 1.0)
+                };
+            }
+        }
+        t
+    }
+
+    /// Mixing and per-model prediction over `dt_s`.
+    pub fn predict(&self, s: &ImmState<N>, dt_s: f64) -> ImmPrediction<N> {
+        let pi = self.transition(dt_s);
+        let mut c = [0.0; N];
+        for j in 0..N {
+            for i in 0..N {
+                c[j] += pi[i][j] * s.mu[i];
+            }
+            c[j] = c[j].max(1e-300);
+        }
+        let mut x = [StateVec::zeros(); N];
+        let mut p = [StateCov::zeros(); N];
+        for j in 0..N {
+            let mut w = [0.0; N];
+            for i in 0..N {
+                w[i] = pi[i][j] * s.mu[i] / c[j];
+            }
+            let (x0, p0) = combine(&s.x, &s.p, &w);
+            let pred = self.models[j].predict(&x0, dt_s);
+            x[j] = pred.x;
+            p[j] = propagate_cov(&pred.stm, &p0, &pred.q);
+        }
+        let (x_comb, p_comb) = combine(&x, &p, &c);
+        ImmPrediction {
+            x,
+            p,
+            c,
+            x_comb,
+            p_comb,
+        }
+    }
+
+    /// Updates every model with one measurement and re-weights the models by their likelihoods.
+    /// `None` if any model's innovation covariance is not positive definite.
+    pub fn update<S: MeasurementModel>(
+        &self,
+        pred: &ImmPrediction<N>,
+        sensor: &S,
+        z: &MeasVec,
+        r_diag: &MeasVec,
+    ) -> Option<ImmState<N>> {
+        let mut out = ImmState {
+            x: pred.x,
+            p: pred.p,
+            mu: pred.c,
+        };
+        let mut ln_l = [0.0; N];
+        for j in 0..N {
+            let inn = innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?;
+            let (xn, pn) = ekf_update(&pred.x[j], &pred.p[j], &inn, r_diag);
+            out.x[j] = xn;
+            out.p[j] = pn;
+            ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+        }
+        let max_ln = ln_l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut total = 0.0;
+        for j in 0..N {
+            out.mu[j] = pred.c[j] * (ln_l[j] - max_ln).exp();
+            total += out.mu[j];
+        }
+        for j in 0..N {
+            // A floor keeps a model from dying out for good, so the IMM can switch back.
+            out.mu[j] = (out.mu[j] / total).max(1e-6);
+        }
+        let s: f64 = out.mu.iter().sum();
+        for m in out.mu.iter_mut() {
+            *m /= s;
+        }
+        Some(out)
+    }
+}
+
+/// `true` if `p` is symmetric positive-definite (by Cholesky).
+pub fn is_spd(p: &StateCov) -> bool {
+    (p - p.transpose()).abs().max() <= 1e-9 * p.abs().max() && p.cholesky().is_some()
+}

@@ -1,0 +1,173 @@
+//! A small scenario generator for the tracker's tests and benches: free-flight bodies
+//! integrated with the physics crate's own RK4 at 0.1 s (as the simulator does), radars that
+//! report azimuth, elevation and range with Gaussian noise, and uniform clutter.
+#![allow(dead_code)]
+
+use nalgebra::Vector3;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use trilink_geo::{Ecef, Geodetic, LocalFrame};
+use trilink_interchange::{DetectionRow, SensorRow};
+use trilink_physics::{free_flight_acceleration, rk4_step, Ending, ObjectKind, State6, Trajectory};
+
+pub fn geo(lat: f64, lon: f64, alt: f64) -> Geodetic {
+    Geodetic::from_degrees(lat, lon, alt).unwrap()
+}
+
+/// A body thrown from `site` at `t0_s` with speed `speed_mps`, flight-path angle `gamma_rad`
+/// above the horizontal, heading `az_rad`; flies until it reaches the ellipsoid.
+pub fn throw(site: Geodetic, az_rad: f64, gamma_rad: f64, speed_mps: f64, t0_s: f64) -> Trajectory {
+    let frame = LocalFrame::new(site);
+    let (sa, ca) = az_rad.sin_cos();
+    let (sg, cg) = gamma_rad.sin_cos();
+    let v = frame.rotate_to_ecef(&Vector3::new(speed_mps * cg * sa, speed_mps * cg * ca, speed_mps * sg));
+    let r = frame.origin().0;
+    let s0 = State6::new(r.x, r.y, r.z, v.x, v.y, v.z);
+    fly_free(s0, t0_s, 4.0 * 3600.0)
+}
+
+/// Free flight from `s0` at `t0_s` until the ground or `max_s`.
+pub fn fly_free(s0: State6, t0_s: f64, max_s: f64) -> Trajectory {
+    let mut t = t0_s;
+    let mut s = s0;
+    let mut ts = vec![t];
+    let mut xs = vec![s];
+    let h = |s: &State6| Ecef::new(s[0], s[1], s[2]).to_geodetic().alt_m;
+    let mut ending = Ending::StillFlying;
+    while t - t0_s < max_s {
+        let n = rk4_step(t, &s, 0.1, |_, r, v| free_flight_acceleration(r, v));
+        if h(&n) <= 0.0 && t > t0_s + 1.0 {
+            ending = Ending::Impact;
+            break;
+        }
+        t += 0.1;
+        s = n;
+        ts.push(t);
+        xs.push(s);
+    }
+    Trajectory { kind: ObjectKind::Payload, t_s: ts, samples: xs, ending, powered_until: 0 }
+}
+
+/// The truth impact point of a trajectory (its last sample, within 0.1 s of flight).
+pub fn impact_of(t: &Trajectory) -> (f64, Geodetic) {
+    let s = t.samples.last().unwrap();
+    (t.t_end_s(), Ecef::new(s[0], s[1], s[2]).to_geodetic())
+}
+
+#[derive(Clone)]
+pub struct Radar {
+    pub id: String,
+    pub site: Geodetic,
+    pub period_s: f64,
+    pub sigma_range_m: f64,
+    pub sigma_angle_rad: f64,
+    pub max_range_m: f64,
+    pub min_el_rad: f64,
+    pub pd: f64,
+    /// False alarms per scan, uniform over azimuth, elevation 0–0.6 rad, range 0–max.
+    pub clutter_per_scan: f64,
+}
+
+impl Radar {
+    pub fn new(id: &str, site: Geodetic, period_s: f64) -> Self {
+        Self {
+            id: id.into(),
+            site,
+            period_s,
+            sigma_range_m: 30.0,
+            sigma_angle_rad: 0.5e-3,
+            max_range_m: 3.0e6,
+            min_el_rad: 0.0,
+            pd: 1.0,
+            clutter_per_scan: 0.0,
+        }
+    }
+
+    pub fn row(&self) -> SensorRow {
+        SensorRow {
+            sensor_id: self.id.clone(),
+            nation: "KR".into(),
+            lat_deg: self.site.lat_deg(),
+            lon_deg: self.site.lon_deg(),
+            alt_m: self.site.alt_m,
+        }
+    }
+}
+
+pub struct Scenario {
+    pub sensors: Vec<SensorRow>,
+    pub detections: Vec<DetectionRow>,
+    /// Object index of each detection; `None` for clutter.
+    pub labels: Vec<Option<usize>>,
+    pub objects: Vec<Trajectory>,
+}
+
+/// Scans every radar from `t0_s` to `t1_s` over `objects`.
+pub fn observe(radars: &[Radar], objects: Vec<Trajectory>, t0_s: f64, t1_s: f64, seed: u64) -> Scenario {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n01 = Normal::new(0.0, 1.0).unwrap();
+    let mut rows: Vec<(DetectionRow, Option<usize>)> = Vec::new();
+    for r in radars {
+        let frame = LocalFrame::new(r.site);
+        let mut t = t0_s;
+        while t <= t1_s {
+            for (k, o) in objects.iter().enumerate() {
+                let Some(s) = o.state_at(t) else { continue };
+                let aer = frame.aer_of(&Ecef::new(s[0], s[1], s[2]));
+                if aer.el_rad < r.min_el_rad || aer.range_m > r.max_range_m {
+                    continue;
+                }
+                if rng.random::<f64>() > r.pd {
+                    continue;
+                }
+                let az = trilink_geo::wrap_two_pi(aer.az_rad + r.sigma_angle_rad * n01.sample(&mut rng));
+                rows.push((
+                    DetectionRow {
+                        time_s: t,
+                        sensor_id: r.id.clone(),
+                        range_m: aer.range_m + r.sigma_range_m * n01.sample(&mut rng),
+                        azimuth_rad: az,
+                        elevation_rad: aer.el_rad + r.sigma_angle_rad * n01.sample(&mut rng),
+                        sigma_range_m: r.sigma_range_m,
+                        sigma_azimuth_rad: r.sigma_angle_rad,
+                        sigma_elevation_rad: r.sigma_angle_rad,
+                    },
+                    Some(k),
+                ));
+            }
+            // Poisson-ish clutter count: whole part plus a Bernoulli remainder.
+            let mut n = r.clutter_per_scan.floor() as usize;
+            if rng.random::<f64>() < r.clutter_per_scan.fract() {
+                n += 1;
+            }
+            for _ in 0..n {
+                rows.push((
+                    DetectionRow {
+                        time_s: t,
+                        sensor_id: r.id.clone(),
+                        range_m: rng.random_range(50_000.0..r.max_range_m),
+                        azimuth_rad: rng.random_range(0.0..std::f64::consts::TAU),
+                        elevation_rad: rng.random_range(0.0..0.6),
+                        sigma_range_m: r.sigma_range_m,
+                        sigma_azimuth_rad: r.sigma_angle_rad,
+                        sigma_elevation_rad: r.sigma_angle_rad,
+                    },
+                    None,
+                ));
+            }
+            t += r.period_s;
+        }
+    }
+    rows.sort_by(|a, b| a.0.time_s.total_cmp(&b.0.time_s).then(a.0.sensor_id.cmp(&b.0.sensor_id)));
+    Scenario {
+        sensors: radars.iter().map(Radar::row).collect(),
+        labels: rows.iter().map(|r| r.1).collect(),
+        detections: rows.into_iter().map(|r| r.0).collect(),
+        objects,
+    }
+}
+
+pub fn pos(s: &State6) -> Vector3<f64> {
+    Vector3::new(s[0], s[1], s[2])
+}

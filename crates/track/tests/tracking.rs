@@ -1,0 +1,100 @@
+//! End-to-end behaviour of the tracker on generated free-flight scenarios.
+
+mod common;
+
+use common::*;
+use std::collections::HashMap;
+use trilink_geo::{Ecef, Geodetic};
+use trilink_track::{TrackUpdate, Tracker, TrackerConfig};
+
+fn run(s: &Scenario, cfg: TrackerConfig) -> (Vec<TrackUpdate>, Tracker) {
+    let mut tr = Tracker::new(&s.sensors, cfg).unwrap();
+    let mut out = Vec::new();
+    for d in &s.detections {
+        tr.process(d).unwrap();
+        out.extend(tr.drain_updates());
+    }
+    tr.close();
+    out.extend(tr.drain_updates());
+    (out, tr)
+}
+
+/// Position error of an update against the object it is closest to.
+fn nearest_object(s: &Scenario, u: &TrackUpdate) -> (usize, f64) {
+    let p = nalgebra::Vector3::new(u.x[0], u.x[1], u.x[2]);
+    s.objects
+        .iter()
+        .enumerate()
+        .filter_map(|(k, o)| o.state_at(u.time_s).map(|x| (k, (pos(&x) - p).norm())))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap()
+}
+
+fn mrbm(t0: f64) -> trilink_physics::Trajectory {
+    // ~1,000 km range: 3.1 km/s at 42° from 40°N 125°E heading east-south-east.
+    throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, t0)
+}
+
+fn radar_kr() -> Radar {
+    Radar::new("KR-1", geo(36.5, 129.0, 300.0), 1.0)
+}
+
+#[test]
+fn single_free_flight_is_tracked_to_measurement_level_accuracy() {
+    let s = observe(&[radar_kr()], vec![mrbm(0.0)], 0.0, 900.0, 1);
+    let (ups, tr) = run(&s, TrackerConfig::default());
+    assert!(!ups.is_empty());
+    let ids: std::collections::HashSet<u64> = ups.iter().map(|u| u.track_id).collect();
+    assert_eq!(ids.len(), 1, "one object, one track: {ids:?}");
+    // Measurement-implied single-look accuracy: range × σ_angle cross-range, a few hundred m.
+    let settled: Vec<f64> = ups.iter().skip(60).map(|u| nearest_object(&s, u).1).collect();
+    let rmse = (settled.iter().map(|e| e * e).sum::<f64>() / settled.len() as f64).sqrt();
+    let single_look_m = 1.0e6 * 0.5e-3;
+    assert!(rmse < single_look_m, "settled RMSE {rmse:.1} m vs single look {single_look_m} m");
+    // The NIS averages its degrees of freedom.
+    let nis: Vec<f64> = ups.iter().skip(10).map(|u| u.nis).collect();
+    let mean_nis = nis.iter().sum::<f64>() / nis.len() as f64;
+    assert!((2.5..3.6).contains(&mean_nis), "mean NIS {mean_nis}");
+    assert_eq!(tr.stats().numerical_rejects, 0);
+}
+
+#[test]
+fn impact_prediction_converges_on_the_true_impact_point() {
+    let obj = mrbm(0.0);
+    let (t_imp, truth) = impact_of(&obj);
+    let s = observe(&[radar_kr()], vec![obj], 0.0, t_imp, 2);
+    let (ups, _) = run(&s, TrackerConfig::default());
+    let impacts: Vec<(f64, trilink_track::GroundPoint)> =
+        ups.iter().filter_map(|u| u.impact.map(|g| (u.time_s, g))).collect();
+    assert!(impacts.len() > 100);
+    let miss = |g: &trilink_track::GroundPoint| {
+        Ecef(g.site.to_ecef().0).distance_m(&Geodetic { alt_m: 0.0, ..truth }.to_ecef())
+    };
+    let early = miss(&impacts[5].1);
+    let late = &impacts[impacts.len() * 3 / 4].1;
+    assert!(miss(late) < 2_000.0, "late miss {} m", miss(late));
+    assert!(miss(late) < early, "late {} vs early {early}", miss(late));
+    assert!((late.t_s - t_imp).abs() < 5.0, "{} vs {t_imp}", late.t_s);
+    // The 95 % ellipse should be of the size of the miss, not orders away from it.
+    assert!(late.semi_major_m > 10.0 && late.semi_major_m < 20_000.0);
+}
+
+#[test]
+fn two_objects_two_km_apart_keep_their_ids() {
+    // Two bodies launched 1 s apart on nearly the same path: about 2-3 km apart in flight.
+    let a = mrbm(0.0);
+    let b = throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, 0.8);
+    let s = observe(&[radar_kr()], vec![a, b], 0.0, 700.0, 3);
+    let (ups, _) = run(&s, TrackerConfig::default());
+    let mut owner: HashMap<u64, HashMap<usize, usize>> = HashMap::new();
+    for u in &ups {
+        let (k, e) = nearest_object(&s, u);
+        if e < 1_000.0 {
+            *owner.entry(u.track_id).or_default().entry(k).or_default() += 1;
+        }
+    }
+    assert_eq!(owner.len(), 2, "{owner:?}");
+    for (id, m) in &owner {
+        assert_eq!(m.len(), 1, "track {id} switched objects: {m:?}");
+    }
+}
