@@ -12,6 +12,7 @@ failing; 1 anything else.
 """
 import argparse
 import concurrent.futures
+import resource
 import datetime
 import json
 import math
@@ -54,11 +55,25 @@ def run_trilink(trilink, argv, what):
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall_s = time.perf_counter() - t0
+    p.cpu_s = children_cpu_s()
     if p.returncode != 0:
         tail = (p.stderr or p.stdout).strip().splitlines()[-5:]
         raise Missing(f"`trilink {what}` failed (exit {p.returncode}): "
                       + " | ".join(tail) + f"\n  command: {shlex.join(cmd)}")
     return p, wall_s
+
+
+_cpu_seen = [0.0]
+
+
+def children_cpu_s():
+    """CPU seconds (user + system) used by children since the previous call. Only meaningful
+    while one child runs at a time, which is how trilink is run here."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = ru.ru_utime + ru.ru_stime
+    delta = total - _cpu_seen[0]
+    _cpu_seen[0] = total
+    return delta
 
 
 def count_rows(path):
@@ -157,7 +172,9 @@ def run_stonesoup(python, scen_dir, model, q, extra):
     cmd = [python, os.path.join(HERE, "stonesoup_tracker.py"), scen_dir, "--out", out,
            "--q", repr(q), "--model", model] + extra
     log("$ " + shlex.join(cmd))
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    # One core per Stone Soup process: keep BLAS from spreading small matrix work over threads.
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise (BadInput if p.returncode == 2 else RuntimeError)(
             f"Stone Soup tracker failed (exit {p.returncode}) on {scen_dir} q={q}: "
@@ -188,7 +205,9 @@ def table(name, info, tl, sweep):
         "",
         "| tracker | configuration | GOSPA mean (m) | position RMSE (m) | detections/s |",
         "|---|---|---:|---:|---:|",
-        f"| trilink | `trilink track` (whole process, median of {tl['repeats']}) | "
+        f"| trilink | `trilink track`, whole process, median of {tl['repeats']} runs "
+        f"({statistics.median(tl['walls_s']):.3f} s wall, "
+        f"{statistics.median(tl['cpu_s']):.3f} s CPU) | "
         f"{fmt(tl['gospa_m'])} | {fmt(tl['rmse_m'])} | {fmt(tl['detections_per_s'])} |",
         f"| Stone Soup {best['version']} (best of {len(sweep)}) | {best['label']} | "
         f"{fmt(best['gospa_m'])} | {fmt(best['rmse_m'])} | {fmt(best['detections_per_s'])} |",
@@ -264,14 +283,16 @@ def one_scenario(args, name):
     # trilink: whole-process wall time, median of a few runs (it is quick, and process
     # start-up noise matters more than for minute-long Stone Soup loops).
     tl_out = os.path.join(scen_dir, "trilink")
-    walls = []
+    walls, cpus = [], []
+    children_cpu_s()
     for _ in range(args.trilink_repeats):
-        _, wall_s = run_trilink(args.trilink, ["track", scen_dir, "--out", tl_out], "track")
+        p, wall_s = run_trilink(args.trilink, ["track", scen_dir, "--out", tl_out], "track")
         walls.append(wall_s)
+        cpus.append(p.cpu_s)
     if not os.path.exists(os.path.join(tl_out, "tracks.csv")):
         raise Missing(f"`trilink track` wrote no {tl_out}/tracks.csv")
     wall_s = statistics.median(walls)
-    tl = {"wall_s": wall_s, "walls_s": walls, "repeats": len(walls),
+    tl = {"wall_s": wall_s, "walls_s": walls, "cpu_s": cpus, "repeats": len(walls),
           "detections_per_s": n_det / wall_s}
     tl.update(evaluate(args.trilink, scen_dir, tl_out))
 
@@ -280,21 +301,44 @@ def one_scenario(args, name):
         extra += ["--min-points", str(args.min_points)]
     if args.gate is not None:
         extra += ["--gate", repr(args.gate)]
-    jobs = [(m, q) for m in args.models for q in args.q]
     sweep = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_stonesoup, args.python, scen_dir, m, q, extra)
-                   for m, q in jobs]
-        for (m, q), fut in zip(jobs, futures):
-            out, timing = fut.result()
-            scores = evaluate(args.trilink, scen_dir, out)
-            unit = "m²/s³" if m == "cv" else "m²/s⁵"
-            sweep.append({"label": f"{m.upper()} q = {q:g} {unit}", "model": m, "q": q,
-                          "version": timing["stonesoup_version"],
-                          "detections_per_s": timing["detections_per_s"],
-                          "loop_s": timing["loop_s"],
-                          "tracks_confirmed": timing["tracks_confirmed"],
-                          "config": timing["config"], **scores})
+
+    def run_batch(jobs):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = [pool.submit(run_stonesoup, args.python, scen_dir, m, q, extra)
+                       for m, q in jobs]
+            for (m, q), fut in zip(jobs, futures):
+                out, timing = fut.result()
+                scores = evaluate(args.trilink, scen_dir, out)
+                unit = "m²/s³" if m == "cv" else "m²/s⁵"
+                sweep.append({"label": f"{m.upper()} q = {q:.4g} {unit}", "model": m, "q": q,
+                              "version": timing["stonesoup_version"],
+                              "detections_per_s": timing["detections_per_s"],
+                              "loop_s": timing["loop_s"],
+                              "tracks_confirmed": timing["tracks_confirmed"],
+                              "config": timing["config"], **scores})
+
+    qs = sorted(args.q)
+    run_batch([(m, q) for m in args.models for q in qs])
+    if args.refine and len(qs) > 1:
+        # Look beyond an edge optimum, and halve the log step either side of an inner one, so
+        # that the reported "best" is not an artefact of where the grid happened to fall.
+        step = (qs[-1] / qs[0]) ** (1.0 / (len(qs) - 1))
+        more = []
+        for m in args.models:
+            rows = [r for r in sweep if r["model"] == m and math.isfinite(r["gospa_m"])]
+            if not rows:
+                continue
+            q_best = min(rows, key=lambda r: r["gospa_m"])["q"]
+            if q_best == qs[-1]:
+                cand = [q_best * step, q_best / math.sqrt(step)]
+            elif q_best == qs[0]:
+                cand = [q_best / step, q_best * math.sqrt(step)]
+            else:
+                cand = [q_best / math.sqrt(step), q_best * math.sqrt(step)]
+            more += [(m, q) for q in cand]
+        run_batch(more)
+    sweep.sort(key=lambda r: (r["model"], r["q"]))
     text, summary = table(label, {"detections": n_det, "window": window}, tl, sweep)
     with open(os.path.join(scen_dir, "peer.md"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
@@ -324,6 +368,9 @@ def main():
     p.add_argument("--window-s", type=float, default=None,
                    help="use only the first T seconds of every file (both trackers and the "
                         "scorer), to keep Stone Soup's run time bounded on large scenarios")
+    p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True,
+                   help="after the sweep, run two more q per model around the best (one "
+                        "step beyond it if it is at an edge); default on")
     p.add_argument("--jobs", type=int, default=1,
                    help="Stone Soup runs in parallel (each is one single-threaded process; "
                         "more than the free cores distorts its detections/s)")
@@ -348,11 +395,14 @@ def main():
         "## Peer comparison: trilink vs Stone Soup",
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC; trilink commit {git_rev()}",
-        f"- machine: {machine()}",
+        f"- machine: {machine()}; load average at start "
+        + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)",
         "- command: `bench/peer/run.sh " + shlex.join(sys.argv[1:]).replace(
             f"--trilink {args.trilink}", "").strip() + "`",
         f"- Stone Soup sweep: models {', '.join(args.models)}, q = "
-        + ", ".join(f"{q:g}" for q in args.q) + f"; {args.jobs} run(s) at a time",
+        + ", ".join(f"{q:g}" for q in args.q)
+        + (" then two refinements around the best" if args.refine else "")
+        + f"; {args.jobs} Stone Soup run(s) at a time",
         "",
     ]
     texts, summaries = [], []
