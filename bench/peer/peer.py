@@ -138,17 +138,39 @@ def pick(metrics, must, avoid):
     return None, math.nan
 
 
+def at_path(obj, path):
+    """(found, value) for a dotted path; value NaN when the field is null."""
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return False, math.nan
+        obj = obj[part]
+    if obj is None:
+        return True, math.nan
+    return isinstance(obj, (int, float)), float(obj) if isinstance(obj, (int, float)) else math.nan
+
+
+# Field names of `trilink eval`'s JSON (crates/eval/src/evaluate.rs, `Summary`).
+GOSPA_PATH = "gospa.mean_m"
+RMSE_PATH = "rmse.all.position_m"
+
+
 def read_scores(eval_json):
-    """GOSPA mean and position RMSE from `trilink eval`'s JSON, by key name, so that a
-    renamed or nested field does not silently turn into a number from elsewhere."""
-    g_key, gospa = pick(eval_json, ["gospa", "mean"], ["loc", "miss", "false", "switch"])
-    r_key, rmse = pick(eval_json, ["rmse", "pos"], ["vel", "pcrlb", "ratio", "free"])
-    if g_key is None:
-        g_key, gospa = pick(eval_json, ["gospa"], ["loc", "miss", "false", "switch", "max",
-                                                    "p95", "c_m", "alpha", "p"])
-    if r_key is None:
-        r_key, rmse = pick(eval_json, ["rmse"], ["vel", "pcrlb", "ratio"])
-    return {"gospa_m": gospa, "rmse_m": rmse, "gospa_key": g_key, "rmse_key": r_key}
+    """GOSPA mean and position RMSE from `trilink eval`'s JSON: the known field paths first,
+    then a search by key name so that a renamed field is found rather than silently lost.
+    A null RMSE (no track row assigned to any object) stays NaN: no fallback to another
+    field."""
+    found, gospa = at_path(eval_json, GOSPA_PATH)
+    g_key = GOSPA_PATH if found else None
+    if not found:
+        g_key, gospa = pick(eval_json, ["gospa", "mean"], ["loc", "miss", "false", "switch"])
+    found, rmse = at_path(eval_json, RMSE_PATH)
+    r_key = RMSE_PATH if found else None
+    if not found:
+        r_key, rmse = pick(eval_json, ["rmse", "pos"], ["vel", "pcrlb", "ratio", "free"])
+    return {"gospa_m": gospa, "rmse_m": rmse, "gospa_key": g_key, "rmse_key": r_key,
+            "rmse_free_flight_m": at_path(eval_json, "rmse.free_flight.position_m")[1],
+            "gospa_missed_m": at_path(eval_json, "gospa.mean_missed_m")[1],
+            "gospa_false_m": at_path(eval_json, "gospa.mean_false_m")[1]}
 
 
 def evaluate(trilink, scen_dir, out_dir):

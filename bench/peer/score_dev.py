@@ -60,14 +60,15 @@ def main():
         else:
             loc, n_match = 0.0, 0
         gospas.append(loc + C_M / 2 * (len(xs) - n_match + len(ys) - n_match))
+    # Same field paths as `trilink eval`'s JSON, so the fake trilink can stand in for it.
     result = {"gospa": {"mean_m": float(np.mean(gospas))},
-              "position_rmse_m": float(np.sqrt(sq / max(n_sq, 1))),
+              "rmse": {"all": {"position_m": float(np.sqrt(sq / max(n_sq, 1)))}},
               "grid_points": len(gospas), "tracks": len(tracks), "scorer": "score_dev.py"}
     if "--json" in sys.argv[3:]:
         print(json.dumps(result))
     else:
         print(f"gospa_mean_m {result['gospa']['mean_m']:.1f}  "
-              f"pos_rmse_m {result['position_rmse_m']:.1f}  "
+              f"pos_rmse_m {result['rmse']['all']['position_m']:.1f}  "
               f"grid {len(gospas)}  tracks {len(tracks)}")
 
 
