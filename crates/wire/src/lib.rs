@@ -23,7 +23,7 @@ pub use envelope::{Rejected,
     Limits, Opened, Opener, Payload, Rejection, ReplayWindow, Sealed, Sealer, MAX_REPORTS_PER_FRAME,
 };
 pub use keys::{Identity, KeyError, KeyId, TrustStore};
-pub use nation::{Nation, NationError, RelTo};
+pub use nation::{Nation, NationError, Policy, RelTo};
 pub use report::{FlightPhase, Heartbeat, PointEstimate, ReportError, TrackReport};
 
 /// Bus subject on which `origin` sends messages of `kind` to `dest`.

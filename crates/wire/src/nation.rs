@@ -95,3 +95,44 @@ mod tests {
         assert_eq!(r.joined(), "JP,US");
     }
 }
+
+/// Releasability policy: for each origin nation, the nations its track reports are released to.
+/// Nations absent from the map release nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policy(std::collections::BTreeMap<Nation, RelTo>);
+
+impl Policy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Releases `origin`'s reports to `to` (an origin is never its own destination).
+    pub fn release(&mut self, origin: Nation, to: impl IntoIterator<Item = Nation>) {
+        let entry = self.0.entry(origin).or_default();
+        let mut all: BTreeSet<Nation> = entry.0.clone();
+        all.extend(to.into_iter().filter(|n| *n != origin));
+        *entry = RelTo(all);
+    }
+
+    /// Everyone to everyone.
+    pub fn mesh(nations: &[Nation]) -> Self {
+        let mut p = Policy::new();
+        for &o in nations {
+            p.release(o, nations.iter().copied());
+        }
+        p
+    }
+
+    pub fn rel_to(&self, origin: Nation) -> RelTo {
+        self.0.get(&origin).cloned().unwrap_or_default()
+    }
+
+    /// Origins whose reports are released to `dest`.
+    pub fn sources_for(&self, dest: Nation) -> Vec<Nation> {
+        self.0.iter().filter(|(_, r)| r.contains(dest)).map(|(o, _)| *o).collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Nation, &RelTo)> {
+        self.0.iter().map(|(n, r)| (*n, r))
+    }
+}

@@ -1,0 +1,91 @@
+//! Starting a real `nats-server` for tests and benchmarks, on loopback, in a temporary directory.
+//!
+//! The binary is `$TRILINK_NATS_SERVER` if set, else `nats-server` on `PATH`
+//! (`scripts/install-nats.sh` installs it). When it is missing, [`require_binary`] fails the
+//! test if the `CI` environment variable is set, and otherwise prints a notice and lets the test
+//! skip.
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::BusError;
+
+pub fn find_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("TRILINK_NATS_SERVER") {
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join("nats-server")).find(|p| p.is_file())
+}
+
+/// The server binary, or `None` (with a notice) when it is absent outside CI.
+///
+/// # Panics
+/// When the binary is absent and `CI` is set: a CI run must not pass without exercising NATS.
+pub fn require_binary(test: &str) -> Option<PathBuf> {
+    match find_binary() {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => panic!(
+            "{test}: nats-server not found (set TRILINK_NATS_SERVER or put nats-server on PATH; \
+             run `bash scripts/install-nats.sh`)"
+        ),
+        None => {
+            eprintln!("NOTICE {test}: skipped, nats-server not found (run `bash scripts/install-nats.sh`)");
+            None
+        }
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A running server, killed when dropped.
+pub struct NatsServer {
+    child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl NatsServer {
+    /// Starts `binary -c config` and waits until `127.0.0.1:port` accepts connections.
+    pub fn start(binary: &Path, config: &Path, port: u16, log: &Path) -> Result<Self, BusError> {
+        let err = |detail: String| BusError::Config { path: config.display().to_string(), detail };
+        let log_file = std::fs::File::create(log).map_err(|e| err(format!("log {}: {e}", log.display())))?;
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| err(format!("starting {}: {e}", binary.display())))?;
+        let mut s = NatsServer { child, url: format!("nats://127.0.0.1:{port}"), port };
+        let t0 = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = s.child.try_wait() {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                return Err(err(format!("nats-server exited with {status}: {text}")));
+            }
+            if t0.elapsed() > Duration::from_secs(15) {
+                return Err(err("nats-server did not listen within 15 s".into()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(s)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
