@@ -3,7 +3,7 @@
 //! Fixed step, not adaptive: trilink needs states on a regular grid anyway (truth is written at
 //! 10 Hz or faster; radars scan on fixed periods), ballistic accelerations are smooth between
 //! staging events, and the events themselves are placed on step boundaries by the caller. The
-//! step-size choice is justified by measurement in docs/decisions/0003.
+//! step-size choice is justified by measurement in docs/decisions/0102.
 
 use nalgebra::{Vector3, Vector6};
 
