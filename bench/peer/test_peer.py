@@ -14,6 +14,7 @@ import pymap3d
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract  # noqa: E402
 import geo  # noqa: E402
+import peer  # noqa: E402
 
 SITES = [(37.0, 128.0, 100.0), (35.5, 133.0, 50.0), (-33.9, 151.2, 0.0), (89.9, -45.0, 3000.0)]
 
@@ -102,6 +103,40 @@ def test_reader_rejects_bad_rows_with_file_and_line():
             assert "missing column" in str(e)
         else:
             raise AssertionError("accepted a header without range_m")
+
+
+def test_crop_keeps_detections_and_labels_aligned():
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+        os.makedirs(src)
+        with open(os.path.join(src, "sensors.csv"), "w") as f:
+            f.write("sensor_id,nation,lat_deg,lon_deg,alt_m\nS1,KR,37,128,0\n")
+        with open(os.path.join(src, "detections.csv"), "w") as f:
+            f.write(",".join(contract.DETECTION_COLUMNS) + "\n")
+            for t in [0.0, 1.0, 2.0, 2.0, 3.0]:
+                f.write(f"{t},S1,1e5,0.1,0.1,10,0.001,0.001\n")
+        with open(os.path.join(src, "labels.csv"), "w") as f:
+            f.write("time_s,sensor_id,object_id\n")
+            for t in [0.0, 1.0, 2.0, 2.0, 3.0]:
+                f.write(f"{t},S1,1\n")
+        with open(os.path.join(src, "truth.csv"), "w") as f:
+            f.write("time_s,object_id,x_m,y_m,z_m,vx_mps,vy_mps,vz_mps\n")
+            for k in range(31):
+                f.write(f"{k / 10},1,0,0,0,0,0,0\n")
+        peer.crop(src, dst, 2.0)
+        assert peer.count_rows(os.path.join(dst, "detections.csv")) == 4
+        assert peer.count_rows(os.path.join(dst, "labels.csv")) == 4
+        assert peer.count_rows(os.path.join(dst, "truth.csv")) == 21
+
+
+def test_scores_read_by_field_path_and_null_stays_nan():
+    s = peer.read_scores({"gospa": {"mean_m": 812.5, "mean_missed_m": 3.0},
+                          "rmse": {"all": {"position_m": None},
+                                   "free_flight": {"position_m": 40.0}}})
+    assert s["gospa_m"] == 812.5 and s["gospa_key"] == "gospa.mean_m"
+    assert np.isnan(s["rmse_m"]) and s["rmse_key"] == "rmse.all.position_m"
+    s = peer.read_scores({"gospa": {"mean_m": 1.0}, "rmse": {"all": {"position_m": 7.5}}})
+    assert s["rmse_m"] == 7.5
 
 
 if __name__ == "__main__":
