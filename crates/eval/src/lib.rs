@@ -21,8 +21,11 @@ pub mod evaluate;
 pub mod gospa;
 pub mod input;
 pub mod pcrlb;
+pub mod report;
+pub mod svg;
 pub mod synthetic;
 
 pub use error::EvalError;
 pub use evaluate::{evaluate, EvalConfig, Evaluation, Summary};
 pub use input::{load_run, FreeFlightRule, RunInputs};
+pub use report::{render_html, write_html};
