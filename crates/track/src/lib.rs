@@ -23,6 +23,7 @@ pub mod ipp;
 pub mod manage;
 pub mod measure;
 pub mod motion;
+pub mod output;
 mod tracker;
 
 pub use error::TrackError;
