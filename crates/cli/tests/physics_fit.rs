@@ -19,9 +19,9 @@ fn fit_one_class_prints_a_row_that_hits_the_public_figures() {
         .find(|l| l.starts_with("kn-23 "))
         .expect("a kn-23 row");
     let cols: Vec<&str> = row.split_whitespace().collect();
-    // class, final_el, scale, pen_burn, iters, apogee, public, err, range, public, err, ...
-    let apogee_err: f64 = cols[7].parse().unwrap();
-    let range_err: f64 = cols[10].parse().unwrap();
+    // class, final_el, scale, pen_burn, az_off, az, iters, apogee, public, err, range, public, err
+    let apogee_err: f64 = cols[9].parse().unwrap();
+    let range_err: f64 = cols[12].parse().unwrap();
     assert!(apogee_err.abs() < 0.01 && range_err.abs() < 0.01, "{row}");
     assert!(text.contains("missilethreat.csis.org"), "the source is shown");
 }

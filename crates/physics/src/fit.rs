@@ -1,13 +1,14 @@
 //! Fits a class's free parameters to its public template (what `trilink fit` runs).
 //!
-//! A damped Newton iteration with a forward-difference Jacobian: two unknowns (final pitch
-//! elevation, propellant scale) against two targets (apogee, ground range) for a ballistic
-//! template; three (plus vertical-rise time) against insertion height, circular speed and level
-//! flight for the satellite launcher. Every evaluation is a full [`crate::fly`] at the production
+//! A damped Newton iteration with a forward-difference Jacobian: three unknowns (final pitch
+//! elevation, propellant scale, azimuth offset) against three targets (apogee, ground range,
+//! bearing of the impact point) for a ballistic template; for the satellite launcher the third
+//! unknown is the stage-2/3 burn split and the targets are insertion height, circular speed and
+//! level flight. Every evaluation is a full [`crate::fly`] at the production
 //! step, so the fitted vehicle reproduces its figures under exactly the physics the simulator runs.
 
 use nalgebra::{DMatrix, DVector};
-use trilink_geo::{geodesic_inverse, wgs84, Ecef, Geodetic};
+use trilink_geo::{geodesic_inverse, wgs84, wrap_pi, Ecef, Geodetic};
 
 use crate::flight::{fly_payload, FlightConfig, Launch, VehicleSpec};
 use crate::integrate::{position, velocity};
@@ -139,6 +140,13 @@ fn residuals(template: &Template, a: &Achieved) -> Vec<f64> {
             (a.apogee_m - apogee_m) / apogee_m,
             // A flight that never lands is as wrong as one that lands at the pad.
             (a.range_m.unwrap_or(0.0) - range_m) / range_m,
+            // Lands on the bearing of the reported impact area (rad).
+            match a.impact {
+                Some(p) => wrap_pi(
+                    geodesic_inverse(&template.site(), &p).azimuth1_rad - template.azimuth_rad(),
+                ),
+                None => 1.0,
+            },
         ],
         Goal::Orbit {
             insertion_alt_m, ..
@@ -153,13 +161,27 @@ fn residuals(template: &Template, a: &Achieved) -> Vec<f64> {
     }
 }
 
-fn params_of(x: &[f64], start: &FreeParams) -> FreeParams {
-    FreeParams {
+/// The unknowns as a vector: final elevation, propellant scale, then the azimuth offset for a
+/// ballistic template or the penultimate burn for an orbital one.
+fn params_of(template: &Template, x: &[f64], start: &FreeParams) -> FreeParams {
+    let mut p = FreeParams {
         final_elevation_rad: x[0],
         propellant_scale: x[1],
-        vertical_s: start.vertical_s,
-        penultimate_burn_s: x.get(2).copied().unwrap_or(start.penultimate_burn_s),
+        ..*start
+    };
+    match template.goal {
+        Goal::Ballistic { .. } => p.azimuth_offset_rad = x[2],
+        Goal::Orbit { .. } => p.penultimate_burn_s = x[2],
     }
+    p
+}
+
+fn unknowns_of(template: &Template, p: &FreeParams) -> Vec<f64> {
+    let third = match template.goal {
+        Goal::Ballistic { .. } => p.azimuth_offset_rad,
+        Goal::Orbit { .. } => p.penultimate_burn_s,
+    };
+    vec![p.final_elevation_rad, p.propellant_scale, third]
 }
 
 /// Fits `base` to `template` starting from `start`.
@@ -168,22 +190,22 @@ pub fn fit(
     base: &VehicleSpec,
     start: &FreeParams,
 ) -> Result<FitOutcome, PhysicsError> {
-    let n = match template.goal {
-        Goal::Ballistic { .. } => 2,
-        Goal::Orbit { .. } => 3,
-    };
+    let n = 3;
     let eval = |x: &[f64]| -> Result<(Achieved, Vec<f64>), PhysicsError> {
-        let launch = template.launch(params_of(x, start).apply(base), 0.0);
+        let p = params_of(template, x, start);
+        let mut launch = template.launch(p.apply(base), 0.0);
+        launch.azimuth_rad += p.azimuth_offset_rad;
         let a = measure(template, &launch)?;
         let r = residuals(template, &a);
         Ok((a, r))
     };
     let norm = |r: &[f64]| r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let mut x = vec![start.final_elevation_rad, start.propellant_scale, start.penultimate_burn_s];
-    x.truncate(n);
+    let mut x = unknowns_of(template, start);
     // Finite-difference steps and largest Newton steps per unknown.
-    let fd = [1e-6, 1e-6, 1e-3];
-    let max_step = [0.2, 0.2, 50.0];
+    let (fd, max_step) = match template.goal {
+        Goal::Ballistic { .. } => ([1e-6, 1e-6, 1e-7], [0.2, 0.2, 0.1]),
+        Goal::Orbit { .. } => ([1e-6, 1e-6, 1e-3], [0.2, 0.2, 50.0]),
+    };
     let (mut achieved, mut r) = eval(&x)?;
     const TOL: f64 = 1e-9;
     const MAX_ITER: usize = 40;
@@ -242,7 +264,7 @@ pub fn fit(
         }
     }
     Ok(FitOutcome {
-        params: params_of(&x, start),
+        params: params_of(template, &x, start),
         achieved,
         iterations,
         residual: norm(&r),

@@ -241,6 +241,10 @@ pub struct FreeParams {
     /// constant specific impulse. It splits the energy between climbing and going sideways, and
     /// only the orbital fit moves it. Zero leaves the base vehicle's split.
     pub penultimate_burn_s: f64,
+    /// Added to the template's geodesic azimuth (rad): the Earth turns under a long flight, so a
+    /// launch aimed straight down the geodesic lands to the side of it. Only ballistic fits move
+    /// it; it belongs to the launch, not the vehicle, and [`FreeParams::apply`] ignores it.
+    pub azimuth_offset_rad: f64,
 }
 
 impl FreeParams {
@@ -300,6 +304,7 @@ pub fn base(name: &str) -> Option<(VehicleSpec, FreeParams)> {
         propellant_scale: 1.0,
         vertical_s,
         penultimate_burn_s: 0.0,
+        azimuth_offset_rad: 0.0,
     };
     Some(match name {
         // Single-stage solid, ~4 t at launch (open estimates say about 3.4 t; a plain ballistic arc
@@ -359,29 +364,27 @@ pub fn base(name: &str) -> Option<(VehicleSpec, FreeParams)> {
 }
 
 /// The fitted free parameters, as printed by `trilink fit --all`: class, final elevation (deg),
-/// propellant scale, vertical rise (s, not fitted), penultimate burn (s, 0 = base split).
-/// `fit_reproduces_committed_parameters` re-derives them.
-pub const FITTED: [(&str, f64, f64, f64, f64); 5] = [
-    ("kn-23", -22.0711484, 1.56391626, 4.0, 0.0),
-    ("hwasong-12", 18.5404012, 0.89006088, 8.0, 0.0),
-    ("hwasong-15", 79.2652592, 0.99559652, 8.0, 0.0),
-    ("hwasong-18", 78.2362513, 1.00751433, 8.0, 0.0),
-    ("chollima-1", -14.8377644, 0.98108212, 10.0, 390.9895),
+/// propellant scale, vertical rise (s, not fitted), penultimate burn (s, 0 = base split),
+/// azimuth offset (deg). `fit_reproduces_committed_parameters` re-derives them.
+pub const FITTED: [(&str, f64, f64, f64, f64, f64); 5] = [
+    ("kn-23", -22.0706672, 1.56399810, 4.0, 0.0, -0.4412943),
+    ("hwasong-12", 18.5443005, 0.89043373, 8.0, 0.0, -3.3491145),
+    ("hwasong-15", 79.2725936, 0.99560985, 8.0, 0.0, -0.2909157),
+    ("hwasong-18", 78.1616474, 1.00741831, 8.0, 0.0, 1.4750491),
+    ("chollima-1", -14.8377644, 0.98108212, 10.0, 390.9895, 0.0),
 ];
 
 /// The committed fitted parameters of a class.
 pub fn fitted(name: &str) -> Option<FreeParams> {
-    FITTED
-        .iter()
-        .find(|f| f.0 == name)
-        .map(
-            |&(_, el_deg, scale, vertical_s, penultimate_burn_s)| FreeParams {
-                final_elevation_rad: el_deg.to_radians(),
-                propellant_scale: scale,
-                vertical_s,
-                penultimate_burn_s,
-            },
-        )
+    FITTED.iter().find(|f| f.0 == name).map(
+        |&(_, el_deg, scale, vertical_s, penultimate_burn_s, az_offset_deg)| FreeParams {
+            final_elevation_rad: el_deg.to_radians(),
+            propellant_scale: scale,
+            vertical_s,
+            penultimate_burn_s,
+            azimuth_offset_rad: az_offset_deg.to_radians(),
+        },
+    )
 }
 
 /// The fitted vehicle of a named class.
@@ -390,7 +393,17 @@ pub fn class(name: &str) -> Option<VehicleSpec> {
     Some(fitted(name)?.apply(&base))
 }
 
+/// The launch azimuth (rad, clockwise from north) that makes the fitted class land where its
+/// template's launch did: the geodesic azimuth plus the fitted offset. Scenario files that fly a
+/// class along its template should use this.
+pub fn launch_azimuth_rad(name: &str) -> Option<f64> {
+    Some(template(name)?.azimuth_rad() + fitted(name)?.azimuth_offset_rad)
+}
+
 /// The fitted class flown from its template's site toward its template's aim at `t0_s`.
 pub fn template_launch(name: &str, t0_s: f64) -> Option<Launch> {
-    Some(template(name)?.launch(class(name)?, t0_s))
+    let t = template(name)?;
+    let mut launch = t.launch(class(name)?, t0_s);
+    launch.azimuth_rad = launch_azimuth_rad(name)?;
+    Some(launch)
 }

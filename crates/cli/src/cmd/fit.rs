@@ -11,9 +11,11 @@ use crate::exit::{CliError, CliResult};
 /// Each built-in class (kn-23, hwasong-12, hwasong-15, hwasong-18, chollima-1) is a base vehicle
 /// with public-order-of-magnitude stage masses and engines, plus free parameters that this
 /// command solves for by Newton iteration on full flights at the production 0.1 s step:
-/// the pitch programme's final elevation and a propellant scale, against the template's apogee
-/// and ground range (for the satellite launcher: insertion height, circular speed and level
-/// flight at the reported insertion time). The table shows the fitted parameters and what the
+/// the pitch programme's final elevation, a propellant scale and an azimuth offset, against the
+/// template's apogee, ground range and the bearing of the reported impact area (for the
+/// satellite launcher: final elevation, propellant scale and the stage-2/3 burn split against
+/// insertion height, circular speed and level flight at the reported insertion time).
+/// `az_deg` is the launch azimuth a scenario should use to fly the class along its template. The table shows the fitted parameters and what the
 /// fitted vehicle achieves against the public figures; flight time is not fitted, only checked.
 ///
 /// The numbers built into trilink are exactly what this prints; a test re-runs the fit and fails
@@ -46,11 +48,13 @@ pub fn run(args: Args) -> CliResult {
         vec![name]
     };
     println!(
-        "{:<11} {:>10} {:>10} {:>9} {:>7} {:>12} {:>12} {:>8} {:>12} {:>12} {:>8} {:>9} {:>9} {:>8}",
+        "{:<11} {:>12} {:>11} {:>10} {:>11} {:>9} {:>5} {:>12} {:>12} {:>8} {:>12} {:>12} {:>8} {:>9} {:>9} {:>8}",
         "class",
         "final_el_deg",
         "prop_scale",
         "pen_burn_s",
+        "az_off_deg",
+        "az_deg",
         "iters",
         "apogee_km",
         "public_km",
@@ -82,11 +86,13 @@ fn print_row(name: &str, out: &FitOutcome) {
     let p = out.params;
     let a = &out.achieved;
     let head = format!(
-        "{:<11} {:>10.7} {:>10.8} {:>9.4} {:>7}",
+        "{:<11} {:>12.7} {:>11.8} {:>10.4} {:>11.7} {:>9.4} {:>5}",
         name,
         p.final_elevation_rad.to_degrees(),
         p.propellant_scale,
         p.penultimate_burn_s,
+        p.azimuth_offset_rad.to_degrees(),
+        (t.azimuth_rad() + p.azimuth_offset_rad).to_degrees(),
         out.iterations
     );
     match t.goal {
