@@ -282,6 +282,18 @@ mod tests {
     }
 
     #[test]
+    fn approximate_height_stays_close_far_above_the_atmosphere() {
+        // `fly` trusts its sign above 1 km; it must never be off by anything near that.
+        for lat in [0.0, 20.0, 45.0, 70.0, 89.9] {
+            for h in [1_000_000.0, 6_700_000.0, 40_000_000.0] {
+                let g = trilink_geo::Geodetic::from_degrees(lat, 10.0, h).unwrap();
+                let err = (approx_height_m(&g.to_ecef().0) - h).abs();
+                assert!(err < 100.0, "{lat} {h}: {err}");
+            }
+        }
+    }
+
+    #[test]
     fn drag_opposes_air_relative_motion_and_stops_at_the_ceiling() {
         let r = trilink_geo::Geodetic::from_degrees(40.0, 125.0, 30_000.0).unwrap().to_ecef().0;
         let v = Vector3::new(100.0, -2000.0, 500.0);

@@ -290,8 +290,18 @@ impl Body<'_> {
     }
 }
 
+/// Height above the ellipsoid (m): exact (geodetic) near the ground, where impacts are
+/// bisected, and the cheap approximation higher up, where only its sign matters.
 fn height_m(s: &State6) -> f64 {
-    trilink_geo::Ecef(position(s)).to_geodetic().alt_m
+    let r = position(s);
+    let approx = atmosphere::approx_height_m(&r);
+    // The approximation is within a metre of the truth below 1000 km (tested in atmosphere) and
+    // never far off above, so beyond 1 km it cannot put a point on the wrong side of the ground.
+    if approx > 1_000.0 {
+        approx
+    } else {
+        trilink_geo::Ecef(r).to_geodetic().alt_m
+    }
 }
 
 /// Cd·A of the stack while stage `k` fires (m²): the payload's own Cd·A. The stack flies nose
