@@ -104,6 +104,7 @@ pub struct NatsTransport {
     js: jetstream::Context,
     nation: Nation,
     consumer_name: String,
+    only_new: bool,
 }
 
 impl NatsTransport {
@@ -111,7 +112,14 @@ impl NatsTransport {
     /// resumes where it left off.
     pub async fn connect(url: &str, creds: &Credentials, nation: Nation, consumer_name: &str) -> Result<Self, BusError> {
         let client = connect(url, creds).await?;
-        Ok(NatsTransport { js: jetstream::new(client), nation, consumer_name: consumer_name.to_string() })
+        Ok(NatsTransport { js: jetstream::new(client), nation, consumer_name: consumer_name.to_string(), only_new: false })
+    }
+
+    /// Makes a new consumer start at messages published from now on, instead of at the start of
+    /// the stream (for a run that must not see earlier runs' traffic).
+    pub fn only_new_messages(mut self) -> Self {
+        self.only_new = true;
+        self
     }
 
     pub fn client(&self) -> async_nats::Client {
@@ -148,6 +156,13 @@ impl Transport for NatsTransport {
                     ack_policy: jetstream::consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(10),
                     max_ack_pending: 20_000,
+                    deliver_policy: if self.only_new {
+                        jetstream::consumer::DeliverPolicy::New
+                    } else {
+                        jetstream::consumer::DeliverPolicy::All
+                    },
+                    // A run's one-off consumers go away by themselves.
+                    inactive_threshold: if self.only_new { Duration::from_secs(600) } else { Duration::ZERO },
                     ..Default::default()
                 },
             )

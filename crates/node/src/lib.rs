@@ -13,6 +13,7 @@
 //! Architecture invariant: the node sees tracks only through [`source::TrackSource`]; it knows
 //! nothing of radars except the sensor sites it must never reveal.
 
+pub mod orchestrate;
 pub mod runtime;
 pub mod scenario;
 pub mod source;

@@ -1,0 +1,136 @@
+//! Running every nation of a scenario at once: what `trilink run` does.
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use trilink_bus::embedded::EmbeddedBus;
+use trilink_bus::nats::{ensure_streams, Credentials, NatsTransport};
+use trilink_bus::Permissions;
+use trilink_journal::{Journal, SyncPolicy};
+use trilink_wire::{Identity, Nation, TrustStore};
+
+use crate::runtime::{run_node, NodeConfig, NodeHandle};
+use crate::scenario::FabricScenario;
+use crate::source::{SyntheticSource, TrackSource};
+use crate::stats::NodeStats;
+use crate::NodeError;
+
+/// Which bus carries the run.
+pub enum BusChoice {
+    Embedded,
+    Nats { url: String, creds: BTreeMap<Nation, Credentials>, admin: Credentials },
+}
+
+pub struct RunOptions {
+    /// Scenario seconds per wall-clock second; 0 sends as fast as possible.
+    pub speed: f64,
+    /// Where each nation's journal goes (`<NATION>.journal.sqlite`); `None` keeps them in memory.
+    pub out_dir: Option<PathBuf>,
+    pub sync: SyncPolicy,
+    pub seed: u64,
+    /// Called with the scenario time reached, now and then.
+    pub progress: Option<Box<dyn Fn(f64) + Send + Sync>>,
+}
+
+pub struct RunReport {
+    pub scenario: String,
+    pub per_nation: Vec<(Nation, NodeStats)>,
+    pub wall_s: f64,
+}
+
+/// Runs every nation's node on one bus, each fed by its own source, and returns what each
+/// counted.
+pub async fn run_all(
+    sc: &FabricScenario,
+    bus: BusChoice,
+    opts: RunOptions,
+    sources: BTreeMap<Nation, Box<dyn TrackSource>>,
+) -> Result<RunReport, NodeError> {
+    let t0 = Instant::now();
+    let nations = sc.nation_codes();
+    let ids: BTreeMap<Nation, Identity> = nations.iter().map(|&n| (n, Identity::generate(n, format!("{n}-node")))).collect();
+    let mut trust = TrustStore::new();
+    for (n, id) in &ids {
+        trust.trust(*n, id.verifying_key());
+    }
+    if let Some(dir) = &opts.out_dir {
+        let lines: Vec<String> = ids.values().map(|i| i.trust_line()).collect();
+        std::fs::write(dir.join("trust.txt"), lines.join("\n") + "\n")
+            .map_err(|e| NodeError::Scenario { path: dir.display().to_string(), detail: e.to_string() })?;
+    }
+    let mut handles: BTreeMap<Nation, NodeHandle> = BTreeMap::new();
+    let embedded = EmbeddedBus::new();
+    let run_tag = trilink_journal::now_unix_us();
+    if let BusChoice::Nats { url, admin, .. } = &bus {
+        ensure_streams(url, admin, &nations).await?;
+    }
+    for (i, (n, id)) in ids.into_iter().enumerate() {
+        let mut cfg = NodeConfig::new(n, format!("{n}-node"), sc.policy.rel_to(n));
+        cfg.links = nations.iter().map(|&d| (d, sc.link(n, d))).collect();
+        cfg.link_seed = opts.seed.wrapping_add(i as u64);
+        let journal = match &opts.out_dir {
+            Some(d) => Some(Journal::open(&d.join(format!("{n}.journal.sqlite")), opts.sync)?),
+            None => None,
+        };
+        let h = match &bus {
+            BusChoice::Embedded => {
+                run_node(cfg, id, trust.clone(), journal, embedded.client(Permissions::for_nation(n, &sc.policy))).await?
+            }
+            BusChoice::Nats { url, creds, .. } => {
+                let c = creds.get(&n).ok_or_else(|| NodeError::Scenario {
+                    path: "nats credentials".into(),
+                    detail: format!("no credentials for {n}"),
+                })?;
+                let t = NatsTransport::connect(url, c, n, &format!("{n}-run-{run_tag}")).await?.only_new_messages();
+                run_node(cfg, id, trust.clone(), journal, t).await?
+            }
+        };
+        handles.insert(n, h);
+    }
+    let progress: Option<std::sync::Arc<dyn Fn(f64) + Send + Sync>> = opts.progress.map(std::sync::Arc::from);
+    let mut drivers = tokio::task::JoinSet::new();
+    for (n, mut src) in sources {
+        let Some(tx) = handles.get(&n).and_then(|h| h.outbound.clone()) else { continue };
+        let speed = opts.speed;
+        let progress = progress.clone();
+        drivers.spawn(async move {
+            let start = Instant::now();
+            while let Some((t_s, tracks)) = src.next_update() {
+                if speed > 0.0 {
+                    tokio::time::sleep_until(start + Duration::from_secs_f64(t_s / speed)).await;
+                }
+                for t in tracks {
+                    if tx.send(t.to_report()).await.is_err() {
+                        return;
+                    }
+                }
+                if let Some(p) = &progress {
+                    p(t_s);
+                }
+            }
+        });
+    }
+    while drivers.join_next().await.is_some() {}
+    for h in handles.values_mut() {
+        h.finish_sending().await?;
+    }
+    // Let the slowest link deliver its last frames.
+    let max_delay_s = sc.links.values().map(|l| l.latency_s + l.jitter_s).fold(0.0, f64::max);
+    tokio::time::sleep(Duration::from_secs_f64(max_delay_s + 0.2)).await;
+    let mut per_nation = Vec::new();
+    for (n, h) in handles {
+        per_nation.push((n, h.stop().await?));
+    }
+    Ok(RunReport { scenario: sc.name.clone(), per_nation, wall_s: t0.elapsed().as_secs_f64() })
+}
+
+/// One synthetic source per nation (until the tracker is wired in).
+pub fn synthetic_sources(sc: &FabricScenario, seed: u64) -> BTreeMap<Nation, Box<dyn TrackSource>> {
+    sc.nation_codes()
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n, Box::new(SyntheticSource::new(sc, n, seed.wrapping_add(i as u64))) as Box<dyn TrackSource>))
+        .collect()
+}
+
