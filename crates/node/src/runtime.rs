@@ -257,7 +257,9 @@ impl<T: Transport + Clone> Outbound<T> {
 
     fn publish(&mut self, seq: u64, dests: &[Nation], bytes: bytes::Bytes) {
         let origin = self.cfg.nation;
-        let msg_id = format!("{origin}.{}.{seq}", self.cfg.node_id);
+        // Unique per signing key as well: a new key (or a fresh journal) must not collide
+        // with ids still in JetStream's de-duplication window.
+        let msg_id = format!("{}.{}.{seq}", self.sealer.identity().key_id, self.cfg.node_id);
         self.remaining.insert(seq, dests.len());
         for &d in dests {
             let delay = match self.links.get_mut(&d) {

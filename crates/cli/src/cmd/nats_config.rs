@@ -1,10 +1,91 @@
-//! `trilink nats-config` (not yet implemented).
-use crate::exit::CliResult;
+//! `trilink nats-config`: a nats-server configuration that enforces releasability.
+use std::path::PathBuf;
 
-/// Not yet implemented.
+use anyhow::{anyhow, Context};
+use trilink_bus::nats::{ensure_streams, Credentials};
+use trilink_bus::natsconf::{self, ConfigRequest};
+
+use crate::cmd::run::scenario_by_name;
+use crate::exit::{CliError, CliResult};
+
+/// Write a nats-server configuration with one user per nation whose publish and subscribe
+/// permissions follow the scenario's releasability policy, plus each user's credentials.
+///
+/// A nation may publish only as itself and only to nations its reports are released to
+/// (`trilink.v1.<DEST>.<ORIGIN>.>`), and may read only its own inbox and JetStream stream; the
+/// server refuses anything else. Then:
+///
+///   nats-server -c DIR/nats-server.conf &
+///   trilink nats-config --out DIR --create-streams nats://127.0.0.1:4222
+///   trilink run --bus nats://127.0.0.1:4222 --nats-dir DIR
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Scenario whose nations and policy to use: `default` (built in).
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
 
-pub fn run(_args: Args) -> CliResult {
-    Err(anyhow::anyhow!("`nats-config` is not implemented yet").into())
+    /// Output directory: nats-server.conf, <NATION>.credentials, admin.credentials (all 0600)
+    /// and jetstream/ (the server's store).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Address the server listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    #[arg(long, default_value_t = 4222)]
+    pub port: u16,
+
+    /// Omit `sync_interval: always` (needed for nats-server older than 2.10, such as Debian
+    /// bookworm's 2.9). Without it JetStream syncs its files only every two minutes.
+    #[arg(long)]
+    pub no_sync_always: bool,
+
+    /// Replace an existing configuration (new passwords).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Instead of writing a configuration, create each nation's stream on this running server,
+    /// as the admin user from --out.
+    #[arg(long, value_name = "NATS_URL")]
+    pub create_streams: Option<String>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let sc = scenario_by_name(&args.scenario)?;
+    if let Some(url) = args.create_streams {
+        let admin = Credentials::read(&args.out.join("admin.credentials")).map_err(CliError::input)?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
+        rt.block_on(ensure_streams(&url, &admin, &sc.nation_codes())).context("creating streams")?;
+        println!("streams {} ready on {url}", sc.nation_codes().iter().map(|n| format!("TRILINK_{n}")).collect::<Vec<_>>().join(", "));
+        return Ok(());
+    }
+    let conf = args.out.join("nats-server.conf");
+    if conf.exists() && !args.force {
+        return Err(CliError::input(anyhow!("{} exists; pass --force to replace it (and its passwords)", conf.display())));
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let out_abs = std::fs::canonicalize(&args.out).with_context(|| format!("resolving {}", args.out.display()))?;
+    let nations = sc.nation_codes();
+    let g = natsconf::generate(&ConfigRequest {
+        nations: &nations,
+        policy: &sc.policy,
+        host: &args.host,
+        port: args.port,
+        store_dir: &out_abs.join("jetstream"),
+        sync_always: !args.no_sync_always,
+    });
+    natsconf::write(&args.out, &g).with_context(|| format!("writing into {}", args.out.display()))?;
+    println!("wrote {}", conf.display());
+    for (user, _) in &g.users {
+        println!("wrote {}", args.out.join(format!("{user}.credentials")).display());
+    }
+    println!("start the server:   nats-server -c {}", conf.display());
+    println!(
+        "create the streams: trilink nats-config --out {} --create-streams nats://{}:{}",
+        args.out.display(),
+        args.host,
+        args.port
+    );
+    Ok(())
 }
