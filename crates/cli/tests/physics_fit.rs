@@ -23,7 +23,10 @@ fn fit_one_class_prints_a_row_that_hits_the_public_figures() {
     let apogee_err: f64 = cols[9].parse().unwrap();
     let range_err: f64 = cols[12].parse().unwrap();
     assert!(apogee_err.abs() < 0.01 && range_err.abs() < 0.01, "{row}");
-    assert!(text.contains("missilethreat.csis.org"), "the source is shown");
+    assert!(
+        text.contains("missilethreat.csis.org"),
+        "the source is shown"
+    );
 }
 
 #[test]

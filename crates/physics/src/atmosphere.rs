@@ -25,7 +25,9 @@ const M0_KG_PER_KMOL: f64 = 28.964_4;
 const R0_M: f64 = 6_356_766.0;
 
 /// US76 Table 4 base geopotential heights (m'), molecular-scale temperature gradients (K/m').
-const LAYER_BASE_H_M: [f64; 7] = [0.0, 11_000.0, 20_000.0, 32_000.0, 47_000.0, 51_000.0, 71_000.0];
+const LAYER_BASE_H_M: [f64; 7] = [
+    0.0, 11_000.0, 20_000.0, 32_000.0, 47_000.0, 51_000.0, 71_000.0,
+];
 const LAYER_LAPSE_K_PER_M: [f64; 7] = [-0.0065, 0.0, 0.001, 0.0028, 0.0, -0.0028, -0.002];
 const SEA_LEVEL_T_K: f64 = 288.15;
 const SEA_LEVEL_P_PA: f64 = 101_325.0;
@@ -156,7 +158,11 @@ pub fn approx_height_m(r_m: &Vector3<f64>) -> f64 {
 /// Drag acceleration (m/s²) of a body with ballistic coefficient `beta_kg_m2` = m/(Cd·A) moving
 /// at `v_ecef_mps` relative to the Earth-fixed frame. The atmosphere co-rotates with the Earth,
 /// so the ECEF velocity is the air-relative velocity.
-pub fn drag_acceleration(r_m: &Vector3<f64>, v_ecef_mps: &Vector3<f64>, beta_kg_m2: f64) -> Vector3<f64> {
+pub fn drag_acceleration(
+    r_m: &Vector3<f64>,
+    v_ecef_mps: &Vector3<f64>,
+    beta_kg_m2: f64,
+) -> Vector3<f64> {
     let r2 = r_m.norm_squared();
     // Cheap rejection before any square root: outside the sphere that bounds the ceiling.
     let bound = A_M + DRAG_CEILING_ALT_M;
@@ -244,7 +250,12 @@ mod tests {
     fn lower_atmosphere_matches_published_table_values() {
         // US76 Table I (geometric height): sea level 1.2250, 11 km 3.6480e-1, 20 km 8.8910e-2,
         // 86 km 6.958e-6 kg/m³.
-        for (km, rho) in [(0.0, 1.2250), (11.0, 0.36480), (20.0, 0.088910), (85.999, 6.958e-6)] {
+        for (km, rho) in [
+            (0.0, 1.2250),
+            (11.0, 0.36480),
+            (20.0, 0.088910),
+            (85.999, 6.958e-6),
+        ] {
             assert!(rel(density_kg_m3(km * 1e3), rho) < 1e-3, "{km} km");
         }
     }
@@ -274,10 +285,19 @@ mod tests {
 
     #[test]
     fn approximate_height_agrees_with_the_geodetic_conversion() {
-        for (lat, h) in [(0.0, 0.0), (39.0, 50_000.0), (45.0, 120_000.0), (89.0, 390_000.0)] {
+        for (lat, h) in [
+            (0.0, 0.0),
+            (39.0, 50_000.0),
+            (45.0, 120_000.0),
+            (89.0, 390_000.0),
+        ] {
             let g = trilink_geo::Geodetic::from_degrees(lat, 127.0, h).unwrap();
             let r = g.to_ecef().0;
-            assert!((approx_height_m(&r) - h).abs() < 1.0, "{lat} {h}: {}", approx_height_m(&r));
+            assert!(
+                (approx_height_m(&r) - h).abs() < 1.0,
+                "{lat} {h}: {}",
+                approx_height_m(&r)
+            );
         }
     }
 
@@ -295,7 +315,10 @@ mod tests {
 
     #[test]
     fn drag_opposes_air_relative_motion_and_stops_at_the_ceiling() {
-        let r = trilink_geo::Geodetic::from_degrees(40.0, 125.0, 30_000.0).unwrap().to_ecef().0;
+        let r = trilink_geo::Geodetic::from_degrees(40.0, 125.0, 30_000.0)
+            .unwrap()
+            .to_ecef()
+            .0;
         let v = Vector3::new(100.0, -2000.0, 500.0);
         let a = drag_acceleration(&r, &v, 1000.0);
         assert!(a.dot(&v) < 0.0 && a.cross(&v).norm() < 1e-9 * a.norm() * v.norm());

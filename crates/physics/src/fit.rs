@@ -68,7 +68,11 @@ pub fn measure(template: &Template, launch: &Launch) -> Result<Achieved, Physics
         cfg.max_duration_s = insertion_time_s + 1.0;
     }
     let payload = fly_payload(launch, &cfg)?;
-    let heights: Vec<f64> = payload.samples.iter().map(|s| height_m(&position(s))).collect();
+    let heights: Vec<f64> = payload
+        .samples
+        .iter()
+        .map(|s| height_m(&position(s)))
+        .collect();
     let mut i_max = 0;
     for (i, h) in heights.iter().enumerate() {
         if *h > heights[i_max] {

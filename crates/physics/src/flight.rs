@@ -220,7 +220,6 @@ fn check_vehicle(v: &VehicleSpec) -> Result<(), PhysicsError> {
     Ok(())
 }
 
-
 /// Two instants closer than this are the same instant (s); keeps a burn boundary that falls on a
 /// grid time, up to rounding, from producing a zero-length RK4 step.
 const EDGE_EPS_S: f64 = 1e-9;
@@ -329,7 +328,10 @@ fn integrate(
         (Some(&t), Some(&s)) => (t, s),
         _ => return,
     };
-    let mut next_event = events_s.iter().position(|&e| e > t + EDGE_EPS_S).unwrap_or(events_s.len());
+    let mut next_event = events_s
+        .iter()
+        .position(|&e| e > t + EDGE_EPS_S)
+        .unwrap_or(events_s.len());
     // Index of the next grid time; a body born between grid times (a stage separating) first
     // steps to the grid, so every object shares one time base.
     let mut k = ((t - t_launch_s) / dt + 1e-6).floor() + 1.0;
@@ -399,7 +401,11 @@ pub fn fly_payload(launch: &Launch, cfg: &FlightConfig) -> Result<Trajectory, Ph
     Ok(flight.objects.swap_remove(0))
 }
 
-fn fly_objects(launch: &Launch, cfg: &FlightConfig, with_stages: bool) -> Result<Flight, PhysicsError> {
+fn fly_objects(
+    launch: &Launch,
+    cfg: &FlightConfig,
+    with_stages: bool,
+) -> Result<Flight, PhysicsError> {
     let vehicle = &launch.vehicle;
     check_vehicle(vehicle)?;
     for (what, value) in [("dt_s", cfg.dt_s), ("max_duration_s", cfg.max_duration_s)] {
@@ -478,15 +484,22 @@ fn fly_objects(launch: &Launch, cfg: &FlightConfig, with_stages: bool) -> Result
     // Every stage separates at burnout, the last one included: it then falls close beside the
     // payload, which is exactly the closely spaced pair a tracker must not swap.
     let mut spent: Vec<Trajectory> = Vec::new();
-    integrate(&payload_body, &mut payload, t0, cfg, &separations_s, |k, t, s| {
-        spent.push(Trajectory {
-            kind: ObjectKind::SpentStage((k + 1) as u8),
-            t_s: vec![t],
-            samples: vec![s],
-            ending: Ending::StillFlying,
-            powered_until: 0,
-        });
-    });
+    integrate(
+        &payload_body,
+        &mut payload,
+        t0,
+        cfg,
+        &separations_s,
+        |k, t, s| {
+            spent.push(Trajectory {
+                kind: ObjectKind::SpentStage((k + 1) as u8),
+                t_s: vec![t],
+                samples: vec![s],
+                ending: Ending::StillFlying,
+                powered_until: 0,
+            });
+        },
+    );
     payload.powered_until = payload
         .t_s
         .iter()

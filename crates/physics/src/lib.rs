@@ -16,7 +16,7 @@ pub mod missiles;
 pub use dynamics::{free_flight_acceleration, jacobi_integral, rotating_frame_acceleration};
 pub use error::PhysicsError;
 pub use flight::{
-    fly, fly_payload, Ending, Flight, FlightConfig, Launch, ObjectKind, PitchProgram, StageSpec, Trajectory,
-    VehicleSpec,
+    fly, fly_payload, Ending, Flight, FlightConfig, Launch, ObjectKind, PitchProgram, StageSpec,
+    Trajectory, VehicleSpec,
 };
 pub use integrate::{rk4_step, State6};

@@ -15,7 +15,13 @@ use crate::flight::{Launch, PitchProgram, StageSpec, VehicleSpec};
 
 /// Every class name [`class`] knows, in the order `trilink fit --all` reports them.
 pub fn class_names() -> &'static [&'static str] {
-    &["kn-23", "hwasong-12", "hwasong-15", "hwasong-18", "chollima-1"]
+    &[
+        "kn-23",
+        "hwasong-12",
+        "hwasong-15",
+        "hwasong-18",
+        "chollima-1",
+    ]
 }
 
 /// Where a template's launch heads.
@@ -310,12 +316,20 @@ pub fn base(name: &str) -> Option<(VehicleSpec, FreeParams)> {
         // Single-stage solid, ~4 t at launch (open estimates say about 3.4 t; a plain ballistic arc
         // without the reported pull-up needs a little more energy), ~500 kg front section.
         "kn-23" => (
-            vehicle(vec![stage(500.0, 3_000.0, 30.0, 250.0, 150.0)], 500.0, 3_000.0),
+            vehicle(
+                vec![stage(500.0, 3_000.0, 30.0, 250.0, 150.0)],
+                500.0,
+                3_000.0,
+            ),
             start(20.0, 4.0),
         ),
         // Single-stage liquid, ~33 t, one high-energy engine of the ~600 kN class.
         "hwasong-12" => (
-            vehicle(vec![stage(2_200.0, 30_000.0, 140.0, 290.0, 400.0)], 650.0, 6_000.0),
+            vehicle(
+                vec![stage(2_200.0, 30_000.0, 140.0, 290.0, 400.0)],
+                650.0,
+                6_000.0,
+            ),
             start(25.0, 8.0),
         ),
         // Two-stage liquid, ~86 t, a twin-chamber first stage (~120 tf).

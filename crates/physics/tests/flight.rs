@@ -72,7 +72,11 @@ fn samples_stay_on_the_launch_grid_across_off_grid_staging() {
         let first_on_grid = usize::from(obj.kind != ObjectKind::Payload);
         for (i, &t) in obj.t_s.iter().enumerate().take(n - 1).skip(first_on_grid) {
             let k = (t - l.t0_s) / 0.1;
-            assert!((k - k.round()).abs() < 1e-6, "{:?} sample {i} at {t}", obj.kind);
+            assert!(
+                (k - k.round()).abs() < 1e-6,
+                "{:?} sample {i} at {t}",
+                obj.kind
+            );
         }
     }
 }
@@ -88,7 +92,11 @@ fn stages_separate_at_the_exact_burnout_instants() {
             .iter()
             .find(|o| o.kind == ObjectKind::SpentStage(k))
             .unwrap();
-        assert!((s.t_start_s() - t_sep).abs() < 1e-9, "stage {k} at {}", s.t_start_s());
+        assert!(
+            (s.t_start_s() - t_sep).abs() < 1e-9,
+            "stage {k} at {}",
+            s.t_start_s()
+        );
         // The stage starts where the payload is at that instant (interpolated between grid
         // samples across the thrust cut-off, hence metres, not millimetres).
         let at = p.state_at(t_sep).unwrap();
@@ -123,7 +131,12 @@ fn every_object_ends_on_the_ellipsoid_at_the_bisected_instant() {
     for obj in &f.objects {
         assert_eq!(obj.ending, Ending::Impact, "{:?}", obj.kind);
         let last = obj.samples.last().unwrap();
-        assert!(height(last).abs() < 1e-3, "{:?} ends {} m up", obj.kind, height(last));
+        assert!(
+            height(last).abs() < 1e-3,
+            "{:?} ends {} m up",
+            obj.kind,
+            height(last)
+        );
         let n = obj.t_s.len();
         assert!(obj.t_s[n - 1] - obj.t_s[n - 2] <= 0.1 + 1e-9);
         assert!(obj.samples[..n - 1].iter().all(|s| height(s) > -1e-3));
@@ -151,7 +164,11 @@ fn a_stack_steered_into_the_ground_impacts_instead_of_flying_through_the_earth()
     assert!(p.samples.iter().all(|s| height(s) > -1e-3));
     assert!(height(p.samples.last().unwrap()).abs() < 1e-3);
     assert!(p.t_end_s() - 1_000.0 < 120.0, "impact at {}", p.t_end_s());
-    assert_eq!(p.powered_until, p.t_s.len(), "every sample was under thrust");
+    assert_eq!(
+        p.powered_until,
+        p.t_s.len(),
+        "every sample was under thrust"
+    );
     // The stage never separated: it hit the ground still burning, with the payload.
     assert_eq!(f.objects.len(), 1);
 }
@@ -242,15 +259,16 @@ fn the_production_step_agrees_with_a_ten_times_finer_one() {
     };
     let (coarse, drift_coarse) = run(0.1);
     let (fine, drift_fine) = run(0.01);
-    let impact_gap_m = (position(coarse.samples.last().unwrap())
-        - position(fine.samples.last().unwrap()))
-    .norm();
+    let impact_gap_m =
+        (position(coarse.samples.last().unwrap()) - position(fine.samples.last().unwrap())).norm();
     let time_gap_s = (coarse.t_end_s() - fine.t_end_s()).abs();
     let worst_gap_m = coarse
         .t_s
         .iter()
         .step_by(100)
-        .filter_map(|&t| Some((position(&coarse.state_at(t)?) - position(&fine.state_at(t)?)).norm()))
+        .filter_map(|&t| {
+            Some((position(&coarse.state_at(t)?) - position(&fine.state_at(t)?)).norm())
+        })
         .fold(0.0f64, f64::max);
     eprintln!(
         "hwasong-18 dt 0.1 vs 0.01 s: impact {impact_gap_m:.2e} m apart, impact time {time_gap_s:.2e} s apart, \

@@ -37,7 +37,10 @@ fn jacobi_integral_is_conserved_over_every_lofted_free_flight() {
             if n < 100 {
                 continue; // a stage that never climbs above the ceiling
             }
-            eprintln!("{name} {:?}: Jacobi relative drift {drift:.2e} over {n} samples", obj.kind);
+            eprintln!(
+                "{name} {:?}: Jacobi relative drift {drift:.2e} over {n} samples",
+                obj.kind
+            );
             assert!(drift < 1e-7, "{name} {:?}: {drift}", obj.kind);
         }
     }

@@ -45,7 +45,9 @@ fn integrate(r0: &Vector3<f64>, v0: &Vector3<f64>, duration_s: f64, dt_s: f64) -
     let steps = (duration_s / dt_s).round() as usize;
     let mut s = stack(r0, v0);
     for i in 0..steps {
-        s = rk4_step(i as f64 * dt_s, &s, dt_s, |_, r, _| point_mass_acceleration(r));
+        s = rk4_step(i as f64 * dt_s, &s, dt_s, |_, r, _| {
+            point_mass_acceleration(r)
+        });
     }
     position(&s)
 }

@@ -47,8 +47,16 @@ fn ballistic_classes_reproduce_public_apogee_range_and_time_within_5_percent() {
                 .map(|p| format!(" ({:+.2} %)", 100.0 * err(time, p)))
                 .unwrap_or_default()
         );
-        assert!(err(apogee, apogee_m).abs() < 0.05, "{} apogee {apogee}", t.class);
-        assert!(err(range, range_m).abs() < 0.05, "{} range {range}", t.class);
+        assert!(
+            err(apogee, apogee_m).abs() < 0.05,
+            "{} apogee {apogee}",
+            t.class
+        );
+        assert!(
+            err(range, range_m).abs() < 0.05,
+            "{} range {range}",
+            t.class
+        );
         if let Some(p) = flight_time_s {
             assert!(err(time, p).abs() < 0.05, "{} time {time}", t.class);
         }
@@ -57,11 +65,23 @@ fn ballistic_classes_reproduce_public_apogee_range_and_time_within_5_percent() {
         // published; along the bearing the public range, not the point, decides.
         let bearing = geodesic_inverse(&launch.site, &impact).azimuth1_rad;
         let off_bearing = trilink_geo::wrap_pi(bearing - t.azimuth_rad()).abs();
-        assert!(off_bearing < 1e-6, "{} lands {off_bearing} rad off its bearing", t.class);
+        assert!(
+            off_bearing < 1e-6,
+            "{} lands {off_bearing} rad off its bearing",
+            t.class
+        );
         if let Some(aim) = t.aim_point() {
             let miss = geodesic_inverse(&aim, &impact).distance_m;
-            eprintln!("{}: impact {:.1} km from the reported point", t.class, miss / 1e3);
-            assert!(miss < 0.05 * range_m, "{} lands {miss} m from its aim", t.class);
+            eprintln!(
+                "{}: impact {:.1} km from the reported point",
+                t.class,
+                miss / 1e3
+            );
+            assert!(
+                miss < 0.05 * range_m,
+                "{} lands {miss} m from its aim",
+                t.class
+            );
         }
     }
 }
@@ -96,12 +116,19 @@ fn chollima_reaches_orbit_at_705_s_and_drops_its_stages_to_the_south() {
         .find(|(s, _)| geodetic_of(s).lat_deg() < 25.6)
         .map(|(s, &t)| (t, geodetic_of(s).lon_deg()))
         .unwrap();
-    eprintln!("chollima-1 crosses 25.6N at {:.0} s, {:.2}E", cross.0, cross.1);
+    eprintln!(
+        "chollima-1 crosses 25.6N at {:.0} s, {:.2}E",
+        cross.0, cross.1
+    );
     assert!(
         (125.3..=127.9).contains(&cross.1),
         "passes outside the Okinawa–Miyako gap"
     );
-    assert!((600.0..=900.0).contains(&cross.0), "crossing at {} s", cross.0);
+    assert!(
+        (600.0..=900.0).contains(&cross.0),
+        "crossing at {} s",
+        cross.0
+    );
     let az = t.azimuth_rad();
     let mut stages = 0;
     for obj in &flight.objects {
@@ -118,7 +145,10 @@ fn chollima_reaches_orbit_at_705_s_and_drops_its_stages_to_the_south() {
                 g.azimuth1_rad.to_degrees(),
                 obj.t_end_s()
             );
-            assert!(last.lat_deg() < launch.site.lat_deg(), "stage {k} falls north");
+            assert!(
+                last.lat_deg() < launch.site.lat_deg(),
+                "stage {k} falls north"
+            );
             assert!(trilink_geo::wrap_pi(g.azimuth1_rad - az).abs() < 10f64.to_radians());
         } else {
             eprintln!("chollima-1 stage {k}: still flying after 3 h (in orbit with the payload)");
@@ -138,7 +168,8 @@ fn chollima_reaches_orbit_at_705_s_and_drops_its_stages_to_the_south() {
 
 #[test]
 fn fit_reproduces_committed_parameters() {
-    for &(name, el_deg, scale, vertical_s, penultimate_s, az_offset_deg) in missiles::FITTED.iter() {
+    for &(name, el_deg, scale, vertical_s, penultimate_s, az_offset_deg) in missiles::FITTED.iter()
+    {
         let out = fit::fit_class(name).unwrap();
         let p = out.params;
         eprintln!(
@@ -150,11 +181,20 @@ fn fit_reproduces_committed_parameters() {
             out.iterations,
             out.residual
         );
-        assert!((p.final_elevation_rad.to_degrees() - el_deg).abs() < 1e-5, "{name}");
+        assert!(
+            (p.final_elevation_rad.to_degrees() - el_deg).abs() < 1e-5,
+            "{name}"
+        );
         assert!((p.propellant_scale - scale).abs() < 1e-6, "{name}");
         assert_eq!(p.vertical_s, vertical_s, "{name}");
-        assert!((p.penultimate_burn_s - penultimate_s).abs() < 1e-3, "{name}");
-        assert!((p.azimuth_offset_rad.to_degrees() - az_offset_deg).abs() < 1e-5, "{name}");
+        assert!(
+            (p.penultimate_burn_s - penultimate_s).abs() < 1e-3,
+            "{name}"
+        );
+        assert!(
+            (p.azimuth_offset_rad.to_degrees() - az_offset_deg).abs() < 1e-5,
+            "{name}"
+        );
     }
 }
 

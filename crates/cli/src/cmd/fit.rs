@@ -36,7 +36,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     let names: Vec<String> = if args.all {
-        missiles::class_names().iter().map(|s| s.to_string()).collect()
+        missiles::class_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         let name = args.class.unwrap_or_default();
         if missiles::template(&name).is_none() {
