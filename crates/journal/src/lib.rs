@@ -134,6 +134,15 @@ impl Journal {
         Self::init(conn, p, sync)
     }
 
+    /// Opens an existing journal for reading only (no run is recorded), e.g. to inspect a
+    /// journal another process is writing.
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let p = path.display().to_string();
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| JournalError::Sqlite { path: p.clone(), source: e })?;
+        Ok(Journal { conn, path: p, run_id: 0 })
+    }
+
     pub fn open_in_memory() -> Result<Self> {
         let p = ":memory:".to_string();
         let conn = Connection::open_in_memory().map_err(|e| JournalError::Sqlite { path: p.clone(), source: e })?;

@@ -1,0 +1,89 @@
+//! `trilink run`, `trilink keys` and `trilink nats-config` driven as a user would, on the
+//! embedded bus (no server needed).
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn trilink() -> Command {
+    Command::cargo_bin("trilink").unwrap()
+}
+
+#[test]
+fn run_with_no_scenario_argument_shares_per_the_hub_and_spoke_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let assert = trilink()
+        .args(["run", "--speed", "0", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("policy: JP→US  KR→US  US→JP,KR"));
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for n in ["KR", "JP", "US"] {
+        assert!(out.join(format!("{n}.journal.sqlite")).is_file(), "{n} journal missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let nations = summary["nations"].as_array().unwrap();
+    let get = |n: &str| nations.iter().find(|v| v["nation"] == n).unwrap().clone();
+    let (kr, jp, us) = (get("KR"), get("JP"), get("US"));
+    assert_eq!(us["received_from"]["KR"], kr["reports_sent"], "{stdout}");
+    assert_eq!(us["received_from"]["JP"], jp["reports_sent"], "{stdout}");
+    assert_eq!(kr["received_from"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["US"]);
+    assert_eq!(jp["received_from"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["US"]);
+    for v in [&kr, &jp, &us] {
+        assert!(v["reports_sent"].as_u64().unwrap() > 100, "{stdout}");
+        assert_eq!(v["rejected"].as_object().unwrap().len(), 0, "{stdout}");
+        assert!(v["latency_p99_ms"].as_f64().is_some());
+    }
+}
+
+#[test]
+fn run_refuses_an_unknown_scenario_and_bus_with_exit_2() {
+    trilink().args(["run", "no-such-scenario"]).assert().code(2).stderr(predicate::str::contains("no-such-scenario"));
+    trilink().args(["run", "--bus", "tcp://x"]).assert().code(2).stderr(predicate::str::contains("nats://"));
+    trilink()
+        .args(["run", "--bus", "nats://127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--nats-dir"));
+}
+
+#[test]
+fn keys_init_writes_a_0600_key_and_a_trust_line_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("keys");
+    trilink().args(["keys", "init", "--nation", "KR", "--dir"]).arg(&k).assert().success().stdout(predicate::str::contains("key id KR-"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(k.join("KR.key.pem")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let pem = std::fs::read_to_string(k.join("KR.key.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    trilink().args(["keys", "init", "--nation", "KR", "--dir"]).arg(&k).assert().code(2).stderr(predicate::str::contains("overwrite"));
+    trilink().args(["keys", "init", "--nation", "kr", "--dir"]).arg(&k).assert().code(2);
+    trilink().args(["keys", "init", "--nation", "US", "--dir"]).arg(&k).assert().success();
+    trilink().args(["keys", "list", "--dir"]).arg(&k).assert().success().stdout(predicate::str::contains("2 trusted key(s)"));
+    std::fs::write(k.join("trust.txt"), "KR nonsense\n").unwrap();
+    trilink().args(["keys", "list", "--dir"]).arg(&k).assert().code(2).stderr(predicate::str::contains("trust.txt:1"));
+}
+
+#[test]
+fn nats_config_writes_per_nation_permissions_from_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nats");
+    trilink().args(["nats-config", "--port", "4333", "--out"]).arg(&out).assert().success();
+    let conf = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+    assert!(conf.contains("listen: \"127.0.0.1:4333\""));
+    assert!(conf.contains("sync_interval: always"));
+    // KR publishes only to the US, as itself; JP reads only its own inbox.
+    assert!(conf.contains("\"trilink.v1.US.KR.>\""));
+    assert!(!conf.contains("\"trilink.v1.JP.KR.>\""));
+    assert!(conf.contains("subscribe: { allow: [\"trilink.v1.JP.>\", \"_INBOX_JP.>\"] }"));
+    for u in ["KR", "JP", "US", "admin"] {
+        let c = std::fs::read_to_string(out.join(format!("{u}.credentials"))).unwrap();
+        assert!(c.contains(&format!("user={u}")));
+    }
+    trilink().args(["nats-config", "--out"]).arg(&out).assert().code(2).stderr(predicate::str::contains("--force"));
+}
