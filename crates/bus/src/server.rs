@@ -89,3 +89,16 @@ impl Drop for NatsServer {
         self.kill();
     }
 }
+
+/// Whether the server understands `sync_interval` (added in nats-server 2.10).
+pub fn supports_sync_interval(binary: &Path) -> bool {
+    let out = match Command::new(binary).arg("--version").output() {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        Err(_) => return false,
+    };
+    // "nats-server: v2.15.1"
+    let v = out.split('v').nth(1).unwrap_or("");
+    let mut it = v.split('.').map(|p| p.trim().parse::<u32>().unwrap_or(0));
+    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (major, minor) >= (2, 10)
+}

@@ -40,7 +40,7 @@ fn setup(test: &str) -> Option<Setup> {
         host: "127.0.0.1",
         port,
         store_dir: &dir.path().join("js"),
-        sync_always: true,
+        sync_always: trilink_bus::server::supports_sync_interval(&bin),
     });
     natsconf::write(dir.path(), &g).unwrap();
     let server = NatsServer::start(&bin, &dir.path().join("nats-server.conf"), port, &dir.path().join("log")).unwrap();

@@ -32,7 +32,12 @@ fn setup(test: &str) -> Option<Env> {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
     let nats = dir.path().join("nats");
-    trilink().args(["nats-config", "--port", &port.to_string(), "--out"]).arg(&nats).assert().success();
+    let mut cfg = trilink();
+    cfg.args(["nats-config", "--port", &port.to_string(), "--out"]).arg(&nats);
+    if !trilink_bus::server::supports_sync_interval(&bin) {
+        cfg.arg("--no-sync-always");
+    }
+    cfg.assert().success();
     let server = NatsServer::start(&bin, &nats.join("nats-server.conf"), port, &dir.path().join("server.log")).unwrap();
     trilink().args(["nats-config", "--create-streams", &server.url, "--out"]).arg(&nats).assert().success();
     Some(Env { dir, server })
