@@ -74,9 +74,9 @@ impl Default for TrackerConfig {
     fn default() -> Self {
         Self {
             gate_probability: 0.9997,
-            q_ballistic_m2_s3: 0.05,
+            q_ballistic_m2_s3: 0.001,
             q_boost_m2_s3: 200.0,
-            sojourn_ballistic_s: 600.0,
+            sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
             confirm_m: 3,

@@ -171,3 +171,27 @@ pub fn observe(radars: &[Radar], objects: Vec<Trajectory>, t0_s: f64, t1_s: f64,
 pub fn pos(s: &State6) -> Vector3<f64> {
     Vector3::new(s[0], s[1], s[2])
 }
+
+/// A raid of `n` free-flight bodies from launch sites spread over a 2°×2° box, on headings
+/// toward the east and south-east, released over `spread_s` seconds, seen by two radars (2 s
+/// revisit) with `clutter_per_scan` false alarms per scan, observed for `duration_s`.
+pub fn raid(n: usize, clutter_per_scan: f64, spread_s: f64, duration_s: f64, seed: u64) -> Scenario {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let objects: Vec<Trajectory> = (0..n)
+        .map(|_| {
+            let site = geo(rng.random_range(38.5..40.5), rng.random_range(124.5..126.5), 0.0);
+            let az = rng.random_range(1.4..2.3);
+            let gamma = rng.random_range(0.6..0.9);
+            let speed = rng.random_range(2_600.0..3_600.0);
+            let t0 = rng.random_range(0.0..spread_s);
+            throw(site, az, gamma, speed, t0)
+        })
+        .collect();
+    let mut a = Radar::new("KR-1", geo(36.5, 129.0, 300.0), 2.0);
+    a.clutter_per_scan = clutter_per_scan;
+    a.pd = 0.95;
+    let mut b = Radar::new("JP-1", geo(35.5, 133.0, 200.0), 2.0);
+    b.clutter_per_scan = clutter_per_scan;
+    b.pd = 0.95;
+    observe(&[a, b], objects, 0.0, duration_s, seed ^ 0xA5A5)
+}
