@@ -185,6 +185,7 @@ mod tests {
         // is over four standard errors. The mean's standard error is σ/100.
         for (v, sigma) in [(&sr, 15.0), (&sa, 2e-3), (&se, 1e-3)] {
             let (mean, sd) = stats(v);
+            eprintln!("sigma {sigma:e}: sample sd {sd:e} ({:+.2} %), mean {mean:e}", (sd / sigma - 1.0) * 100.0);
             assert!((sd / sigma - 1.0).abs() < 0.03, "sd {sd} vs {sigma}");
             assert!(mean.abs() < 4.0 * sigma / 100.0, "mean {mean}");
         }
