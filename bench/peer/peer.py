@@ -12,6 +12,7 @@ failing; 1 anything else.
 """
 import argparse
 import concurrent.futures
+import hashlib
 import resource
 import datetime
 import json
@@ -189,10 +190,40 @@ def evaluate(trilink, scen_dir, out_dir):
     return scores
 
 
-def run_stonesoup(python, scen_dir, model, q, extra):
+def input_sha256(dirpath):
+    h = hashlib.sha256()
+    for name in ("sensors.csv", "detections.csv"):
+        with open(os.path.join(dirpath, name), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def reusable(out, argv_tail, sha):
+    """A finished earlier run on byte-identical inputs with the same options, or None."""
+    try:
+        with open(os.path.join(out, "timing.json"), encoding="utf-8") as f:
+            timing = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+    if timing.get("input_sha256") != sha or timing.get("argv", [None])[1:] != argv_tail:
+        return None
+    if not os.path.exists(os.path.join(out, "tracks.csv")):
+        return None
+    return timing
+
+
+def run_stonesoup(python, scen_dir, model, q, extra, reuse):
     out = os.path.join(scen_dir, f"stonesoup-{model}-q{q:g}")
     cmd = [python, os.path.join(HERE, "stonesoup_tracker.py"), scen_dir, "--out", out,
            "--q", repr(q), "--model", model] + extra
+    if reuse:
+        # argv as the tracker saw it: DIR first, then options (DIR may differ by path only).
+        timing = reusable(out, cmd[3:], input_sha256(scen_dir))
+        if timing is not None:
+            log(f"reusing {out} (same inputs and options, finished {timing['finished_utc']})")
+            timing["reused"] = True
+            return out, timing
     log("$ " + shlex.join(cmd))
     # One core per Stone Soup process: keep BLAS from spreading small matrix work over threads.
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -249,6 +280,8 @@ def table(name, info, tl, sweep):
     ]
     for r in sweep:
         mark = " (best)" if r is best else ""
+        if r.get("reused_from"):
+            mark += f" [measured {r['reused_from']}]"
         lines.append(f"| {r['label']}{mark} | {fmt(r['gospa_m'])} | {fmt(r['rmse_m'])} | "
                      f"{fmt(r['detections_per_s'])} | {fmt(r['loop_s'], 1)} | "
                      f"{r['tracks_confirmed']} |")
@@ -335,7 +368,8 @@ def one_scenario(args, name):
 
     def run_batch(jobs):
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_stonesoup, args.python, scen_dir, m, q, extra)
+            futures = [pool.submit(run_stonesoup, args.python, scen_dir, m, q, extra,
+                                   args.reuse)
                        for m, q in jobs]
             for (m, q), fut in zip(jobs, futures):
                 out, timing = fut.result()
@@ -347,6 +381,8 @@ def one_scenario(args, name):
                               "loop_s": timing["loop_s"],
                               "detections_per_cpu_s": timing["detections_per_cpu_s"],
                               "tracks_confirmed": timing["tracks_confirmed"],
+                              "reused_from": timing.get("finished_utc")
+                              if timing.get("reused") else None,
                               "config": timing["config"], **scores})
 
     qs = sorted(args.q)
@@ -402,10 +438,17 @@ def main():
     p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True,
                    help="after the sweep, run two more q per model around the best (one "
                         "step beyond it if it is at an edge); default on")
+    p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep a Stone Soup result already in WORK when its inputs are "
+                        "byte-identical (sha256) and its options the same; the table says so. "
+                        "Default on")
     p.add_argument("--jobs", type=int, default=1,
                    help="Stone Soup runs in parallel (each is one single-threaded process; "
                         "more than the free cores distorts its detections/s)")
     p.add_argument("--trilink-repeats", type=int, default=3)
+    p.add_argument("--trilink-rev", default=None,
+                   help="commit the binary was built from, for the report (default: HEAD of "
+                        "this checkout)")
     p.add_argument("--out-md", default=None,
                    help="also write all tables to this file (default WORK/peer.md)")
     args = p.parse_args()
@@ -425,11 +468,11 @@ def main():
     header = [
         "## Peer comparison: trilink vs Stone Soup",
         "",
-        f"- date: {started:%Y-%m-%d %H:%M} UTC; trilink commit {git_rev()}",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC; trilink built from commit "
+        f"{args.trilink_rev or git_rev()}",
         f"- machine: {machine()}; load average at start "
         + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)",
-        "- command: `bench/peer/run.sh " + shlex.join(sys.argv[1:]).replace(
-            f"--trilink {args.trilink}", "").strip() + "`",
+        "- command: `" + os.environ.get("PEER_CMDLINE", shlex.join(sys.argv)) + "`",
         f"- Stone Soup sweep: models {', '.join(args.models)}, q = "
         + ", ".join(f"{q:g}" for q in args.q)
         + (" then two refinements around the best" if args.refine else "")

@@ -14,6 +14,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# For the report header: the command as typed.
+PEER_CMDLINE="bench/peer/run.sh${*:+ $*}"
+export PEER_CMDLINE
 VENV=${PEER_VENV:-$ROOT/bench/.venv}
 REQ=$ROOT/bench/peer/requirements.txt
 

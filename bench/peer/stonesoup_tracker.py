@@ -14,12 +14,13 @@ output writing are outside the clock.
 Exit codes: 0 ok, 2 bad input, 1 anything else.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
@@ -165,6 +166,16 @@ def make_scans(rows, sensors, ndim_axis):
     return scans
 
 
+def input_sha256(dirpath):
+    """Digest of the two input files, so a later run can tell whether a result is reusable."""
+    h = hashlib.sha256()
+    for name in ("sensors.csv", "detections.csv"):
+        with open(os.path.join(dirpath, name), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def run(args):
     sensors = contract.read_sensors(os.path.join(args.dir, "sensors.csv"))
     rows = contract.read_detections(os.path.join(args.dir, "detections.csv"), sensors,
@@ -217,6 +228,9 @@ def run(args):
         "loop_cpu_s": loop_cpu_s,
         "detections_per_cpu_s": (len(rows) / loop_cpu_s) if loop_cpu_s > 0 else math.inf,
         "t_max_s": args.t_max_s,
+        "input_sha256": input_sha256(args.dir),
+        "argv": sys.argv[1:],
+        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     with open(os.path.join(args.out, "timing.json"), "w", encoding="utf-8") as f:
         json.dump(timing, f, indent=2)
