@@ -176,7 +176,7 @@ def read_scores(eval_json):
 
 def evaluate(trilink, scen_dir, out_dir):
     link_inputs(scen_dir, out_dir)
-    p, _ = run_trilink(trilink, ["eval", out_dir], "eval")
+    p, _ = run_trilink(trilink, ["eval", out_dir, "--json-only"], "eval")
     try:
         metrics = json.loads(p.stdout)
     except json.JSONDecodeError as e:
