@@ -33,13 +33,13 @@ fn setup(test: &str) -> Option<Env> {
     let port = free_port().unwrap();
     let nats = dir.path().join("nats");
     let mut cfg = trilink();
-    cfg.args(["nats-config", "--port", &port.to_string(), "--out"]).arg(&nats);
+    cfg.args(["nats-config", "--scenario", "synthetic", "--port", &port.to_string(), "--out"]).arg(&nats);
     if !trilink_bus::server::supports_sync_interval(&bin) {
         cfg.arg("--no-sync-always");
     }
     cfg.assert().success();
     let server = NatsServer::start(&bin, &nats.join("nats-server.conf"), port, &dir.path().join("server.log")).unwrap();
-    trilink().args(["nats-config", "--create-streams", &server.url, "--out"]).arg(&nats).assert().success();
+    trilink().args(["nats-config", "--scenario", "synthetic", "--create-streams", &server.url, "--out"]).arg(&nats).assert().success();
     Some(Env { dir, server })
 }
 
@@ -48,7 +48,7 @@ fn run_over_nats_delivers_everything_released_and_nothing_else() {
     let Some(env) = setup("run_over_nats_delivers_everything_released_and_nothing_else") else { return };
     let out = env.path("run");
     trilink()
-        .args(["run", "--speed", "0", "--bus", &env.server.url, "--nats-dir"])
+        .args(["run", "synthetic", "--speed", "0", "--bus", &env.server.url, "--nats-dir"])
         .arg(env.path("nats"))
         .arg("--out")
         .arg(&out)
@@ -75,7 +75,7 @@ fn node(env: &Env, nation: &str, extra: &[&str]) -> Child {
     let log = std::fs::File::create(env.path(&format!("{nation}-{}.log", std::process::id()))).unwrap();
     StdCommand::cargo_bin("trilink")
         .unwrap()
-        .args(["node", "--nation", nation, "--bus", &env.server.url, "--nats-dir"])
+        .args(["node", "--scenario", "synthetic", "--nation", nation, "--bus", &env.server.url, "--nats-dir"])
         .arg(env.path("nats"))
         .arg("--keys")
         .arg(env.path("keys"))

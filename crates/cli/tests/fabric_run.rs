@@ -7,8 +7,27 @@ fn trilink() -> Command {
     Command::cargo_bin("trilink").unwrap()
 }
 
+fn check_hub_and_spoke(out: &std::path::Path, stdout: &str, min_reports: u64) {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let nations = summary["nations"].as_array().unwrap();
+    let get = |n: &str| nations.iter().find(|v| v["nation"] == n).unwrap().clone();
+    let (kr, jp, us) = (get("KR"), get("JP"), get("US"));
+    let num = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    assert_eq!(num(&us["received_from"]["KR"]), num(&kr["reports_sent"]), "{stdout}");
+    assert_eq!(num(&us["received_from"]["JP"]), num(&jp["reports_sent"]), "{stdout}");
+    assert_eq!(num(&kr["received_from"]["US"]), num(&us["reports_sent"]), "{stdout}");
+    assert_eq!(num(&jp["received_from"]["US"]), num(&us["reports_sent"]), "{stdout}");
+    assert!(kr["received_from"].get("JP").is_none() && jp["received_from"].get("KR").is_none(), "{stdout}");
+    let total: u64 = [&kr, &jp, &us].iter().map(|v| num(&v["reports_sent"])).sum();
+    assert!(total >= min_reports, "only {total} reports shared: {stdout}");
+    for v in [&kr, &jp, &us] {
+        assert_eq!(v["rejected"].as_object().unwrap().len(), 0, "{stdout}");
+    }
+}
+
 #[test]
-fn run_with_no_scenario_argument_shares_per_the_hub_and_spoke_policy() {
+fn run_with_no_arguments_simulates_tracks_and_shares_per_the_hub_and_spoke_policy() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let assert = trilink()
@@ -16,25 +35,27 @@ fn run_with_no_scenario_argument_shares_per_the_hub_and_spoke_policy() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("policy: JP→US  KR→US  US→JP,KR"));
+        .stdout(predicate::str::contains("policy: JP→US  KR→US  US→JP,KR"))
+        .stdout(predicate::str::contains("each nation's own tracker"));
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     for n in ["KR", "JP", "US"] {
         assert!(out.join(format!("{n}.journal.sqlite")).is_file(), "{n} journal missing");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    let nations = summary["nations"].as_array().unwrap();
-    let get = |n: &str| nations.iter().find(|v| v["nation"] == n).unwrap().clone();
-    let (kr, jp, us) = (get("KR"), get("JP"), get("US"));
-    assert_eq!(us["received_from"]["KR"], kr["reports_sent"], "{stdout}");
-    assert_eq!(us["received_from"]["JP"], jp["reports_sent"], "{stdout}");
-    assert_eq!(kr["received_from"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["US"]);
-    assert_eq!(jp["received_from"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["US"]);
-    for v in [&kr, &jp, &us] {
-        assert!(v["reports_sent"].as_u64().unwrap() > 100, "{stdout}");
-        assert_eq!(v["rejected"].as_object().unwrap().len(), 0, "{stdout}");
-        assert!(v["latency_p99_ms"].as_f64().is_some());
-    }
+    check_hub_and_spoke(&out, &stdout, 50);
+}
+
+#[test]
+fn run_synthetic_shares_per_the_hub_and_spoke_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let assert = trilink()
+        .args(["run", "synthetic", "--speed", "0", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("policy: JP→US  KR→US  US→JP,KR"));
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    check_hub_and_spoke(&out, &stdout, 1000);
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod scenario;
 pub mod source;
 pub mod stats;
+pub mod tracked;
 
 pub use runtime::{run_node, NodeConfig, NodeHandle};
 pub use scenario::{FabricScenario, LaunchSpec, NationSpec, SensorSite};

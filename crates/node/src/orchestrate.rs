@@ -89,19 +89,24 @@ pub async fn run_all(
         handles.insert(n, h);
     }
     let progress: Option<std::sync::Arc<dyn Fn(f64) + Send + Sync>> = opts.progress.map(std::sync::Arc::from);
+    // Trackers are CPU work: each runs on its own blocking thread so that the nodes' async
+    // tasks (and so the latency they measure) never wait behind a tracker update.
     let mut drivers = tokio::task::JoinSet::new();
     for (n, mut src) in sources {
         let Some(tx) = handles.get(&n).and_then(|h| h.outbound.clone()) else { continue };
         let speed = opts.speed;
         let progress = progress.clone();
-        drivers.spawn(async move {
-            let start = Instant::now();
+        drivers.spawn_blocking(move || {
+            let start = std::time::Instant::now();
             while let Some((t_s, tracks)) = src.next_update() {
                 if speed > 0.0 {
-                    tokio::time::sleep_until(start + Duration::from_secs_f64(t_s / speed)).await;
+                    let due = Duration::from_secs_f64(t_s.max(0.0) / speed);
+                    if let Some(wait) = due.checked_sub(start.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
                 }
                 for t in tracks {
-                    if tx.send(t.to_report()).await.is_err() {
+                    if tx.blocking_send(t.to_report()).is_err() {
                         return;
                     }
                 }
@@ -134,3 +139,72 @@ pub fn synthetic_sources(sc: &FabricScenario, seed: u64) -> BTreeMap<Nation, Box
         .collect()
 }
 
+
+/// A scenario ready to run: either the fabric's own synthetic demonstration, or a simulator
+/// scenario whose detections feed each nation's tracker.
+pub enum Loaded {
+    Synthetic(FabricScenario),
+    Simulated { fabric: FabricScenario, out: Box<trilink_sim::SimOutput> },
+}
+
+/// Name of the fabric's own synthetic scenario (no simulator, no tracker).
+pub const SYNTHETIC: &str = "synthetic";
+
+/// `synthetic`, or a simulator built-in name or scenario file (simulated here with `seed`).
+pub fn load(name_or_path: &str, seed: u64) -> Result<Loaded, NodeError> {
+    if name_or_path == SYNTHETIC {
+        return Ok(Loaded::Synthetic(FabricScenario::builtin_default()));
+    }
+    let s = trilink_sim::Scenario::resolve(name_or_path)
+        .map_err(|e| NodeError::Scenario { path: name_or_path.to_string(), detail: e.to_string() })?;
+    let out = crate::tracked::simulate(&s, seed)?;
+    let fabric = crate::tracked::fabric_scenario(&s, out.end_s)?;
+    Ok(Loaded::Simulated { fabric, out: Box::new(out) })
+}
+
+impl Loaded {
+    pub fn fabric(&self) -> &FabricScenario {
+        match self {
+            Loaded::Synthetic(f) => f,
+            Loaded::Simulated { fabric, .. } => fabric,
+        }
+    }
+
+    /// What feeds the nodes, for summaries.
+    pub fn track_source(&self) -> &'static str {
+        match self {
+            Loaded::Synthetic(_) => "synthetic arcs (no simulator, no tracker)",
+            Loaded::Simulated { .. } => "simulator detections -> each nation's own tracker",
+        }
+    }
+
+    pub fn source(&self, nation: Nation, seed: u64) -> Result<Box<dyn TrackSource>, NodeError> {
+        Ok(match self {
+            Loaded::Synthetic(f) => Box::new(SyntheticSource::new(f, nation, seed)),
+            Loaded::Simulated { fabric, out } => Box::new(crate::tracked::TrackerSource::new(
+                out,
+                nation,
+                fabric.report_period_s,
+                fabric.duration_s,
+            )?),
+        })
+    }
+
+    pub fn sources(&self, seed: u64) -> Result<BTreeMap<Nation, Box<dyn TrackSource>>, NodeError> {
+        let mut m = BTreeMap::new();
+        for (i, n) in self.fabric().nation_codes().into_iter().enumerate() {
+            m.insert(n, self.source(n, seed.wrapping_add(i as u64))?);
+        }
+        Ok(m)
+    }
+}
+
+/// The nations, policy and links of a scenario without simulating it (for configuration).
+pub fn load_fabric_only(name_or_path: &str) -> Result<FabricScenario, NodeError> {
+    if name_or_path == SYNTHETIC {
+        return Ok(FabricScenario::builtin_default());
+    }
+    let s = trilink_sim::Scenario::resolve(name_or_path)
+        .map_err(|e| NodeError::Scenario { path: name_or_path.to_string(), detail: e.to_string() })?;
+    crate::tracked::fabric_scenario(&s, s.duration_s.unwrap_or(0.0))
+}

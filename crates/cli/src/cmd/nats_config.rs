@@ -5,7 +5,7 @@ use anyhow::{anyhow, Context};
 use trilink_bus::nats::{ensure_streams, Credentials};
 use trilink_bus::natsconf::{self, ConfigRequest};
 
-use crate::cmd::run::scenario_by_name;
+
 use crate::exit::{CliError, CliResult};
 
 /// Write a nats-server configuration with one user per nation whose publish and subscribe
@@ -20,9 +20,10 @@ use crate::exit::{CliError, CliResult};
 ///   trilink run --bus nats://127.0.0.1:4222 --nats-dir DIR
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Scenario whose nations and policy to use: `default` (built in).
-    #[arg(long, default_value = "default")]
-    pub scenario: String,
+    /// Scenario whose nations and policy to use: a built-in name, a file, or `synthetic`
+    /// (default: the simulator's default built-in).
+    #[arg(long)]
+    pub scenario: Option<String>,
 
     /// Output directory: nats-server.conf, <NATION>.credentials, admin.credentials (all 0600)
     /// and jetstream/ (the server's store).
@@ -52,7 +53,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let sc = scenario_by_name(&args.scenario)?;
+    let sc = trilink_node::orchestrate::load_fabric_only(args.scenario.as_deref().unwrap_or(trilink_sim::DEFAULT_BUILTIN))
+        .map_err(CliError::input)?;
     if let Some(url) = args.create_streams {
         let admin = Credentials::read(&args.out.join("admin.credentials")).map_err(CliError::input)?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;

@@ -5,10 +5,10 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use trilink_bus::nats::{Credentials, NatsTransport};
 use trilink_journal::Journal;
-use trilink_node::{run_node, NodeConfig, SyntheticSource, TrackSource};
+use trilink_node::{run_node, NodeConfig};
 use trilink_wire::{Identity, Nation, TrustStore};
 
-use crate::cmd::run::{scenario_by_name, sync_policy};
+use crate::cmd::run::{load_scenario, sync_policy};
 use crate::exit::{CliError, CliResult};
 
 /// Run one nation's node: share its tracks with the nations its policy releases them to, and
@@ -28,9 +28,11 @@ pub struct Args {
     #[arg(long)]
     pub nation: String,
 
-    /// Scenario: `default` (built in).
-    #[arg(long, default_value = "default")]
-    pub scenario: String,
+    /// Scenario: a built-in name, a file, or `synthetic` (default: the simulator's default
+    /// built-in). Every node simulates the same world from the same seed and tracks its own
+    /// sensors' detections.
+    #[arg(long)]
+    pub scenario: Option<String>,
 
     /// NATS server URL.
     #[arg(long)]
@@ -72,7 +74,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     let nation: Nation = args.nation.parse().map_err(|e| CliError::input(anyhow!("--nation: {e}")))?;
-    let sc = scenario_by_name(&args.scenario)?;
+    let loaded = load_scenario(args.scenario.as_deref(), 1)?;
+    let sc = loaded.fabric().clone();
     if sc.nation(nation).is_none() {
         return Err(CliError::input(anyhow!("--nation {nation}: not a nation of scenario {}", sc.name)));
     }
@@ -100,7 +103,7 @@ pub fn run(args: Args) -> CliResult {
     let stats = rt.block_on(async {
         let t = NatsTransport::connect(&args.bus, &creds, nation, &node_id).await?;
         let mut h = run_node(cfg, identity, trust, Some(journal), t).await?;
-        let mut src = SyntheticSource::new(&sc, nation, 1);
+        let mut src = loaded.source(nation, 1)?;
         let tx = h.outbound.clone();
         let start = tokio::time::Instant::now();
         let mut sent = 0u64;

@@ -7,7 +7,7 @@ use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use trilink_bus::nats::Credentials;
 use trilink_journal::SyncPolicy;
-use trilink_node::orchestrate::{run_all, synthetic_sources, BusChoice, RunOptions, RunReport};
+use trilink_node::orchestrate::{run_all, BusChoice, Loaded, RunOptions, RunReport};
 use trilink_node::FabricScenario;
 
 use crate::exit::{CliError, CliResult};
@@ -15,19 +15,20 @@ use crate::exit::{CliError, CliResult};
 /// Run every nation's node: each tracks what its own sensors see, signs its track reports,
 /// releases them to the nations its policy names, and verifies and journals what allies send.
 ///
-/// With no arguments this runs the built-in scenario (KR, JP and US; hub-and-spoke through the
-/// U.S.: KR → US, JP → US, US → KR and JP) on the embedded bus, writes one journal per nation
-/// under `out/run/`, and prints per nation the reports sent, received, rejected by reason, and
-/// the end-to-end latency (sealed by the sender to journaled by the receiver).
+/// The simulator flies the scenario's launches and scans every radar; each nation's tracker
+/// sees only its own radars' detections; each node shares its confirmed tracks per the policy.
+/// With no arguments this runs the default built-in scenario (KR, JP and US; hub-and-spoke
+/// through the U.S.: KR → US, JP → US, US → KR and JP) on the embedded bus, writes one journal
+/// per nation under `out/run/`, and prints per nation the reports sent, received, rejected by
+/// reason, and the end-to-end latency (sealed by the sender to journaled by the receiver).
 ///
-/// Until the simulator and tracker are wired in, each nation's tracks come from a synthetic
-/// source (geometric launch-to-impact arcs, seen only by that nation's sensors, with noise
-/// consistent with the reported covariance).
+/// The scenario `synthetic` skips simulator and tracker: geometric launch-to-impact arcs, seen
+/// only by each nation's own sensors, exercise the fabric alone.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Scenario: `default` (built in). Scenario files are not yet read by `run`.
-    #[arg(default_value = "default")]
-    pub scenario: String,
+    /// Scenario: a built-in name (see `trilink simulate --help`), a scenario file (.toml), or
+    /// `synthetic`. Default: the simulator's default built-in.
+    pub scenario: Option<String>,
 
     /// `embedded` (in-process, nothing to start) or a NATS server URL such as
     /// `nats://127.0.0.1:4222`, started from `trilink nats-config` output (see --nats-dir).
@@ -58,14 +59,10 @@ pub struct Args {
     pub sync: String,
 }
 
-pub fn scenario_by_name(name: &str) -> Result<FabricScenario, CliError> {
-    match name {
-        "default" => Ok(FabricScenario::builtin_default()),
-        other => Err(CliError::input(anyhow!(
-            "scenario {other:?}: `run` knows only the built-in scenario `default` for now \
-             (scenario files are read once the simulator is wired into the fabric)"
-        ))),
-    }
+/// Resolves a scenario argument (None: the simulator's default built-in) and simulates it.
+pub fn load_scenario(name: Option<&str>, seed: u64) -> Result<Loaded, CliError> {
+    let name = name.unwrap_or(trilink_sim::DEFAULT_BUILTIN);
+    trilink_node::orchestrate::load(name, seed).map_err(CliError::input)
 }
 
 pub fn bus_choice(bus: &str, nats_dir: Option<&PathBuf>, sc: &FabricScenario) -> Result<BusChoice, CliError> {
@@ -96,7 +93,8 @@ pub fn sync_policy(s: &str) -> SyncPolicy {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let sc = scenario_by_name(&args.scenario)?;
+    let loaded = load_scenario(args.scenario.as_deref(), args.seed)?;
+    let sc = loaded.fabric().clone();
     if !(args.speed >= 0.0 && args.speed.is_finite()) {
         return Err(CliError::input(anyhow!("--speed {}: expected a finite number ≥ 0", args.speed)));
     }
@@ -127,11 +125,11 @@ pub fn run(args: Args) -> CliResult {
         progress: Some(Box::new(move |t_s| b2.set_position(t_s.max(0.0) as u64))),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting tokio")?;
-    let sources = synthetic_sources(&sc, args.seed);
+    let sources = loaded.sources(args.seed).map_err(CliError::input)?;
     let report = rt.block_on(run_all(&sc, bus, opts, sources)).context("running the nodes")?;
     bar.finish_and_clear();
-    print_summary(&report, &sc, &args.bus);
-    let json = summary_json(&report);
+    print_summary(&report, &sc, &args.bus, loaded.track_source());
+    let json = summary_json(&report, loaded.track_source());
     let path = args.out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&json).context("encoding summary")? + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
@@ -139,9 +137,9 @@ pub fn run(args: Args) -> CliResult {
     Ok(())
 }
 
-fn print_summary(r: &RunReport, sc: &FabricScenario, bus: &str) {
+fn print_summary(r: &RunReport, sc: &FabricScenario, bus: &str, source: &str) {
     println!(
-        "trilink run: scenario {}, {} nations, bus {bus}, {:.1} s wall clock; track source: synthetic",
+        "trilink run: scenario {}, {} nations, bus {bus}, {:.1} s wall clock; tracks: {source}",
         r.scenario,
         r.per_nation.len(),
         r.wall_s
@@ -178,7 +176,7 @@ fn print_summary(r: &RunReport, sc: &FabricScenario, bus: &str) {
     println!("latency: sender seal to receiver journal commit, including the link's simulated delay");
 }
 
-fn summary_json(r: &RunReport) -> serde_json::Value {
+fn summary_json(r: &RunReport, source: &str) -> serde_json::Value {
     let nations: Vec<serde_json::Value> = r
         .per_nation
         .iter()
@@ -202,5 +200,5 @@ fn summary_json(r: &RunReport) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({ "scenario": r.scenario, "wall_s": r.wall_s, "track_source": "synthetic", "nations": nations })
+    serde_json::json!({ "scenario": r.scenario, "wall_s": r.wall_s, "track_source": source, "nations": nations })
 }
