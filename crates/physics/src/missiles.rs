@@ -228,7 +228,7 @@ const TEMPLATES: [Template; 5] = [
             insertion_time_s: 705.0,
             insertion_alt_m: 500_000.0,
         },
-        source: "KCNA insertion 705 s after launch; Japan: passed between Okinawa and Miyako about 12-13 min after launch (japannews.yomiuri 20231122-151153)",
+        source: "KCNA insertion 705 s after launch; Japan: passed between Okinawa and Miyako about 12-13 min after launch (japannews.yomiuri 20231122-151153); orbit height about 500 km from public satellite-catalogue reporting on Malligyong-1 (not in public-facts.md)",
     },
 ];
 
