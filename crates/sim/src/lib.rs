@@ -8,6 +8,7 @@
 
 mod builtin;
 mod error;
+mod fastfmt;
 pub mod radar;
 mod raw;
 mod scenario;

@@ -9,7 +9,7 @@
 use nalgebra::Vector3;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
-use trilink_geo::{wrap_two_pi, Aer, Ecef, LocalFrame};
+use trilink_geo::{wrap_two_pi, Aer, Enu, LocalFrame};
 
 use crate::SensorSpec;
 
@@ -19,6 +19,8 @@ pub struct Radar {
     pub spec: SensorSpec,
     frame: LocalFrame,
     max_range2_m2: f64,
+    sin_min_el: f64,
+    cos_min_el: f64,
     false_alarms: Option<Poisson<f64>>,
 }
 
@@ -28,6 +30,8 @@ impl Radar {
         Self {
             frame: LocalFrame::new(spec.site),
             max_range2_m2: spec.max_range_m * spec.max_range_m,
+            sin_min_el: spec.min_elevation_rad.sin(),
+            cos_min_el: spec.min_elevation_rad.cos(),
             false_alarms: if spec.false_alarms_per_scan > 0.0 {
                 Poisson::new(spec.false_alarms_per_scan).ok()
             } else {
@@ -47,7 +51,13 @@ impl Radar {
         if d.norm_squared() > self.max_range2_m2 {
             return None;
         }
-        let aer = self.frame.aer_of(&Ecef(*p_ecef_m));
+        let enu = self.frame.rotate_to_enu(&d);
+        let horizontal_m = enu.x.hypot(enu.y);
+        // el ≥ min_el without an atan2: u·cos(min_el) ≥ h·sin(min_el) for h ≥ 0.
+        if enu.z * self.cos_min_el < horizontal_m * self.sin_min_el {
+            return None;
+        }
+        let aer = Enu(enu).to_aer();
         if aer.el_rad < self.spec.min_elevation_rad || !self.spec.sector.contains(aer.az_rad) {
             return None;
         }

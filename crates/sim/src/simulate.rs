@@ -1,7 +1,5 @@
 //! From a scenario to truth, detections and labels.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::path::Path;
 
 use rand::SeedableRng;
@@ -9,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use trilink_interchange::{files, CsvWriter, DetectionRow, LabelRow, SensorRow, TruthRow};
 use trilink_physics::{fly, FlightConfig, ObjectKind, Trajectory};
 
+use crate::fastfmt::FastTruthRow;
 use crate::radar::Radar;
 use crate::{Scenario, ScenarioError, SimError};
 
@@ -125,13 +124,13 @@ impl SimOutput {
         for l in &self.labels {
             labels.write(l)?;
         }
-        let mut truth = CsvWriter::<TruthRow>::create(&dir.join(files::TRUTH))?;
+        let mut truth = CsvWriter::<FastTruthRow>::create(&dir.join(files::TRUTH))?;
         let total: u64 = self.trajectories.iter().map(|t| t.t_s.len() as u64).sum();
         let mut done = 0u64;
         let mut result = Ok(());
         self.for_each_truth(|row| {
             if result.is_ok() {
-                result = truth.write(row);
+                result = truth.write(&FastTruthRow(row.clone()));
                 done += 1;
                 if done % 200_000 == 0 {
                     progress(Progress::Writing { done, total });
@@ -150,57 +149,100 @@ impl SimOutput {
 
     /// Calls `f` with every truth row in time order (ties by object id).
     pub fn for_each_truth(&self, mut f: impl FnMut(&TruthRow)) {
-        #[derive(PartialEq)]
-        struct Head {
-            t_s: f64,
-            object: usize,
-            index: usize,
-        }
-        impl Eq for Head {}
-        impl Ord for Head {
-            fn cmp(&self, o: &Self) -> Ordering {
-                // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-                o.t_s
-                    .total_cmp(&self.t_s)
-                    .then_with(|| o.object.cmp(&self.object))
-            }
-        }
-        impl PartialOrd for Head {
-            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        let mut heap: BinaryHeap<Head> = self
+        // Merge in one-second windows: gather every object's samples that fall in the window
+        // and sort that small batch. Same order as a heap merge, without a heap operation per
+        // row (docs/decisions/0303).
+        const WINDOW_S: f64 = 0.5;
+        let mut cursor = vec![0usize; self.trajectories.len()];
+        // (time, object index, slot in `states`); the states are copied while gathering, when
+        // each trajectory is read sequentially, so that emitting in time order (which jumps
+        // between trajectories) reads only this small, cache-resident buffer.
+        let mut keys: Vec<(f64, u32, u32)> = Vec::new();
+        let mut states: Vec<[f64; 6]> = Vec::new();
+        let mut remaining: usize = self.trajectories.iter().map(|t| t.t_s.len()).sum();
+        let t_first = self
             .trajectories
             .iter()
-            .enumerate()
-            .filter(|(_, t)| !t.t_s.is_empty())
-            .map(|(object, t)| Head {
-                t_s: t.t_s[0],
-                object,
-                index: 0,
-            })
-            .collect();
-        while let Some(mut h) = heap.pop() {
-            let traj = &self.trajectories[h.object];
-            let s = &traj.samples[h.index];
-            f(&TruthRow {
-                time_s: h.t_s,
-                object_id: self.objects[h.object].object_id,
-                x_m: s[0],
-                y_m: s[1],
-                z_m: s[2],
-                vx_mps: s[3],
-                vy_mps: s[4],
-                vz_mps: s[5],
-            });
-            h.index += 1;
-            if h.index < traj.t_s.len() {
-                h.t_s = traj.t_s[h.index];
-                heap.push(h);
+            .filter_map(|t| t.t_s.first().copied())
+            .fold(f64::INFINITY, f64::min);
+        let mut w = 1.0;
+        while remaining > 0 {
+            let hi = t_first + w * WINDOW_S;
+            w += 1.0;
+            keys.clear();
+            states.clear();
+            for (o, traj) in self.trajectories.iter().enumerate() {
+                let c = &mut cursor[o];
+                while *c < traj.t_s.len() && traj.t_s[*c] < hi {
+                    let s = &traj.samples[*c];
+                    keys.push((traj.t_s[*c], o as u32, states.len() as u32));
+                    states.push([s[0], s[1], s[2], s[3], s[4], s[5]]);
+                    *c += 1;
+                }
+            }
+            remaining -= keys.len();
+            keys.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for &(t_s, o, slot) in &keys {
+                let s = &states[slot as usize];
+                f(&TruthRow {
+                    time_s: t_s,
+                    object_id: self.objects[o as usize].object_id,
+                    x_m: s[0],
+                    y_m: s[1],
+                    z_m: s[2],
+                    vx_mps: s[3],
+                    vy_mps: s[4],
+                    vz_mps: s[5],
+                });
             }
         }
     }
+}
+
+/// Position at `t_s` by cubic Hermite interpolation of the samples around it, the same formula
+/// as `Trajectory::state_at`, but finding the interval from the uniform step instead of a
+/// binary search: the search's cache misses over a thousand trajectories were the largest
+/// cost of scanning (docs/decisions/0303).
+fn position_at(traj: &Trajectory, dt_s: f64, t_s: f64) -> Option<nalgebra::Vector3<f64>> {
+    let ts = &traj.t_s;
+    let n = ts.len();
+    if n == 0 || !(t_s >= ts[0] && t_s <= ts[n - 1]) {
+        return None;
+    }
+    let p = |k: usize| nalgebra::Vector3::new(traj.samples[k][0], traj.samples[k][1], traj.samples[k][2]);
+    if n == 1 {
+        return Some(p(0));
+    }
+    // Samples are dt apart except the first (a separation instant) and the last (impact), so
+    // the guess is off by at most one or two; walk to the right interval.
+    let mut i = (((t_s - ts[0]) / dt_s) as usize).min(n - 2);
+    while i > 0 && ts[i] > t_s {
+        i -= 1;
+    }
+    while i + 2 < n && ts[i + 1] <= t_s {
+        i += 1;
+    }
+    if ts[i] == t_s {
+        return Some(p(i));
+    }
+    if ts[i + 1] == t_s {
+        return Some(p(i + 1));
+    }
+    let (t0, t1) = (ts[i], ts[i + 1]);
+    let h = t1 - t0;
+    let s = (t_s - t0) / h;
+    let (a, b) = (&traj.samples[i], &traj.samples[i + 1]);
+    let p0 = nalgebra::Vector3::new(a[0], a[1], a[2]);
+    let v0 = nalgebra::Vector3::new(a[3], a[4], a[5]);
+    let p1 = nalgebra::Vector3::new(b[0], b[1], b[2]);
+    let v1 = nalgebra::Vector3::new(b[3], b[4], b[5]);
+    let s2 = s * s;
+    let s3 = s2 * s;
+    let h00 = 2.0 * s3 - 3.0 * s2 + 1.0;
+    let h10 = s3 - 2.0 * s2 + s;
+    let h01 = -2.0 * s3 + 3.0 * s2;
+    let h11 = s3 - s2;
+    Some(h00 * p0 + h10 * h * v0 + h01 * p1 + h11 * h * v1)
 }
 
 /// Flies every launch and scans every sensor. Deterministic in `opts.seed`: each sensor draws
@@ -293,10 +335,9 @@ pub fn simulate(
                 hits.push((t, si, 0, row(t, &aer)));
             }
             for (o, traj) in objects.iter().zip(&trajectories) {
-                let Some(state) = traj.state_at(t) else {
+                let Some(p) = position_at(traj, opts.dt_s, t) else {
                     continue;
                 };
-                let p = nalgebra::Vector3::new(state[0], state[1], state[2]);
                 let Some(truth) = radar.visible(&p) else {
                     continue;
                 };
@@ -343,4 +384,29 @@ pub fn simulate(
         start_s,
         end_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_at_agrees_with_the_physics_interpolation() {
+        let s = Scenario::builtin("hwasong-18").unwrap();
+        let f = fly(&s.launches[0].launch, &FlightConfig::default()).unwrap();
+        for traj in &f.objects {
+            let (t0, t1) = (traj.t_start_s(), traj.t_end_s());
+            let mut t = t0;
+            while t <= t1 {
+                let a = position_at(traj, 0.1, t).unwrap();
+                let b = traj.state_at(t).unwrap();
+                let d = (a - nalgebra::Vector3::new(b[0], b[1], b[2])).norm();
+                assert!(d < 1e-6, "{:?} at {t}: {d} m", traj.kind);
+                t += 0.737;
+            }
+            assert!(position_at(traj, 0.1, t1).is_some());
+            assert!(position_at(traj, 0.1, t1 + 0.01).is_none());
+            assert!(position_at(traj, 0.1, t0 - 0.01).is_none());
+        }
+    }
 }
