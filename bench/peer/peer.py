@@ -318,9 +318,10 @@ def one_scenario(args, name):
         label = os.path.basename(src.rstrip("/"))
         scen_dir = os.path.join(args.work, label)
         os.makedirs(scen_dir, exist_ok=True)
-        for f in INPUTS:
-            if os.path.exists(os.path.join(src, f)):
-                shutil.copyfile(os.path.join(src, f), os.path.join(scen_dir, f))
+        if os.path.realpath(src) != os.path.realpath(scen_dir):
+            for f in INPUTS:
+                if os.path.exists(os.path.join(src, f)):
+                    shutil.copyfile(os.path.join(src, f), os.path.join(scen_dir, f))
     else:
         label = name
         scen_dir = os.path.join(args.work, label)
