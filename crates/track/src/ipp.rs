@@ -34,8 +34,11 @@ pub struct GroundPoint {
 pub struct CrossingConfig {
     /// RK4 step (s). Free flight at 20 s steps stays within metres of a 0.1 s integration.
     pub step_s: f64,
-    /// Give up (an orbit, or a state too far from the ground) after this long (s).
+    /// Give up looking forward (an orbit, or a state too far from the ground) after this long (s).
     pub max_duration_s: f64,
+    /// Give up looking backward for a launch point after this long (s): no ballistic missile
+    /// flies longer, and a longer search only costs time on tracks of something else.
+    pub max_back_s: f64,
 }
 
 impl Default for CrossingConfig {
@@ -43,10 +46,12 @@ impl Default for CrossingConfig {
         Self {
             step_s: 20.0,
             max_duration_s: 7200.0,
+            max_back_s: 2400.0,
         }
     }
 }
 
+#[cfg(test)]
 fn height_m(x: &StateVec) -> f64 {
     Ecef::new(x[0], x[1], x[2]).to_geodetic().alt_m
 }
@@ -73,6 +78,16 @@ pub fn ellipse_95(cov_en: &Matrix2<f64>) -> (f64, f64, f64) {
     )
 }
 
+/// Longest step of the state-transition integration (s): Φ varies on the orbital time scale
+/// (~1 h), so 60 s steps change the ground ellipse by far less than a metre.
+const STM_STEP_S: f64 = 60.0;
+
+/// Height above the ellipsoid, cheap (no iteration); within a metre of the exact value below
+/// 1000 km, which is all the crossing search needs.
+fn approx_height_m(x: &StateVec) -> f64 {
+    trilink_physics::atmosphere::approx_height_m(&Vector3::new(x[0], x[1], x[2]))
+}
+
 /// Propagates `x`, `p` at `t_s` forward (`forward = true`, impact) or backward (launch) to the
 /// ellipsoid. `None` if the state is not above the ground or no crossing is found in time.
 pub fn ground_crossing(
@@ -83,78 +98,88 @@ pub fn ground_crossing(
     cfg: &CrossingConfig,
 ) -> Option<GroundPoint> {
     let sign = if forward { 1.0 } else { -1.0 };
-    let mut h0 = height_m(x);
+    let mut h0 = approx_height_m(x);
     if !(h0 > 0.0) {
         return None;
     }
+    // 1. Bracket the crossing with state-only steps.
     let mut xs = *x;
-    let mut phi = StateCov::identity();
     let mut elapsed = 0.0;
     let mut step = cfg.step_s;
-    while elapsed < cfg.max_duration_s {
-        // Near the ground, shorter steps keep the crossing bracketed by a single step.
-        let vz_est = (xs.fixed_rows::<3>(3)).norm().max(1.0);
-        if h0 < vz_est * step {
-            step = (h0 / vz_est).clamp(0.5, cfg.step_s);
+    let mut bracket = None;
+    let limit_s = if forward { cfg.max_duration_s } else { cfg.max_back_s };
+    while elapsed < limit_s {
+        // Near the ground, shorter steps keep the crossing inside a single step.
+        let speed = xs.fixed_rows::<3>(3).norm().max(1.0);
+        if h0 < speed * step {
+            step = (h0 / speed).clamp(0.5, cfg.step_s);
         }
         let next = rk4_state(&xs, sign * step);
-        let h1 = height_m(&next);
+        let h1 = approx_height_m(&next);
         if h1 <= 0.0 {
-            // Newton on the step length, using the vertical speed.
-            let mut dt = step * h0 / (h0 - h1);
-            let mut xc = rk4_state(&xs, sign * dt);
-            for _ in 0..6 {
-                let hc = height_m(&xc);
-                let g = Ecef::new(xc[0], xc[1], xc[2]).to_geodetic();
-                let rate = sign * g.up().dot(&xc.fixed_rows::<3>(3).into_owned());
-                if rate.abs() < 1e-6 {
-                    break;
-                }
-                let ddt = -hc / rate;
-                dt = (dt + ddt).clamp(0.0, step);
-                xc = rk4_state(&xs, sign * dt);
-                if ddt.abs() < 1e-6 {
-                    break;
-                }
-            }
-            let (xf, phi_last) = rk4_with_stm(&xs, &StateCov::identity(), sign * dt);
-            let phi_total = phi_last * phi;
-            let p_end = phi_total * p * phi_total.transpose();
-            let r = Vector3::new(xf[0], xf[1], xf[2]);
-            let v = Vector3::new(xf[3], xf[4], xf[5]);
-            let site = Ecef(r).to_geodetic();
-            let n = site.up();
-            let nv = n.dot(&v);
-            let g = if nv.abs() > 1e-3 {
-                Matrix3::identity() - v * n.transpose() / nv
-            } else {
-                Matrix3::identity()
-            };
-            let p_rr = p_end.fixed_view::<3, 3>(0, 0).into_owned();
-            let p_ground = g * p_rr * g.transpose();
-            let frame = LocalFrame::new(Geodetic { alt_m: 0.0, ..site });
-            let rot = frame.ecef_to_enu_rotation();
-            let p_enu = rot * p_ground * rot.transpose();
-            let mut cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
-            cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
-            cov_en[(1, 0)] = cov_en[(0, 1)];
-            let (semi_major_m, semi_minor_m, orientation_deg) = ellipse_95(&cov_en);
-            return Some(GroundPoint {
-                t_s: t_s + sign * (elapsed + dt),
-                site: Geodetic { alt_m: 0.0, ..site },
-                cov_en_m2: cov_en,
-                semi_major_m,
-                semi_minor_m,
-                orientation_deg,
-            });
+            bracket = Some((xs, step, h0, h1));
+            break;
         }
-        let (nx, np) = rk4_with_stm(&xs, &phi, sign * step);
-        xs = nx;
-        phi = np;
+        xs = next;
         elapsed += step;
         h0 = h1;
     }
-    None
+    let (xs, step, h0, h1) = bracket?;
+    // 2. Newton on the last step length, with the exact geodetic height.
+    let mut dt = step * h0 / (h0 - h1);
+    let mut xc = rk4_state(&xs, sign * dt);
+    for _ in 0..6 {
+        let g = Ecef::new(xc[0], xc[1], xc[2]).to_geodetic();
+        let rate = sign * g.up().dot(&xc.fixed_rows::<3>(3).into_owned());
+        if rate.abs() < 1e-6 {
+            break;
+        }
+        let ddt = -g.alt_m / rate;
+        dt = (dt + ddt).clamp(0.0, step);
+        xc = rk4_state(&xs, sign * dt);
+        if ddt.abs() < 1e-6 {
+            break;
+        }
+    }
+    let total_s = elapsed + dt;
+    // 3. State-transition matrix over the whole arc, in long steps.
+    let n = (total_s / STM_STEP_S).ceil().max(1.0);
+    let h = sign * total_s / n;
+    let mut xphi = *x;
+    let mut phi = StateCov::identity();
+    for _ in 0..n as usize {
+        let (nx, np) = rk4_with_stm(&xphi, &phi, h);
+        xphi = nx;
+        phi = np;
+    }
+    let p_end = phi * p * phi.transpose();
+    let r = Vector3::new(xc[0], xc[1], xc[2]);
+    let v = Vector3::new(xc[3], xc[4], xc[5]);
+    let site = Ecef(r).to_geodetic();
+    let nrm = site.up();
+    let nv = nrm.dot(&v);
+    let g = if nv.abs() > 1e-3 {
+        Matrix3::identity() - v * nrm.transpose() / nv
+    } else {
+        Matrix3::identity()
+    };
+    let p_rr = p_end.fixed_view::<3, 3>(0, 0).into_owned();
+    let p_ground = g * p_rr * g.transpose();
+    let frame = LocalFrame::new(Geodetic { alt_m: 0.0, ..site });
+    let rot = frame.ecef_to_enu_rotation();
+    let p_enu = rot * p_ground * rot.transpose();
+    let mut cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
+    cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
+    cov_en[(1, 0)] = cov_en[(0, 1)];
+    let (semi_major_m, semi_minor_m, orientation_deg) = ellipse_95(&cov_en);
+    Some(GroundPoint {
+        t_s: t_s + sign * total_s,
+        site: Geodetic { alt_m: 0.0, ..site },
+        cov_en_m2: cov_en,
+        semi_major_m,
+        semi_minor_m,
+        orientation_deg,
+    })
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl Initiator for TwoPointInitiator {
 }
 
 /// Whether a track is still a candidate or reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     Tentative,
     Confirmed,

@@ -79,8 +79,8 @@ impl Default for TrackerConfig {
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
-            confirm_m: 3,
-            confirm_n: 5,
+            confirm_m: 4,
+            confirm_n: 6,
             tentative_max_gap_s: 30.0,
             max_coast_s: 60.0,
             max_position_sigma_m: 30_000.0,
@@ -119,6 +119,7 @@ impl TrackerConfig {
             ("seed_max_age_s", self.seed_max_age_s),
             ("crossing.step_s", self.crossing.step_s),
             ("crossing.max_duration_s", self.crossing.max_duration_s),
+            ("crossing.max_back_s", self.crossing.max_back_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return bad(key, v, "a finite number greater than zero");
@@ -181,6 +182,9 @@ pub struct TrackUpdate {
     pub model_probability: [f64; N_MODELS],
     /// Detections associated so far.
     pub hits: u32,
+    /// Index (in the sensor table given to [`Tracker::new`]) of the sensor whose detection made
+    /// this update; [`Tracker::sensor_id`] names it. Local knowledge: never to be shared.
+    pub sensor: usize,
     /// The impact-point prediction made at this update, if one was made.
     pub impact: Option<GroundPoint>,
     /// The track's current launch-point estimate.
@@ -205,6 +209,8 @@ pub struct TrackerStats {
     pub tracks_started: u64,
     pub tracks_confirmed: u64,
     pub tracks_ended: u64,
+    /// Confirmed tracks ended because another track followed the same object.
+    pub tracks_merged: u64,
     /// Updates refused because an innovation covariance was not positive definite.
     pub numerical_rejects: u64,
 }
@@ -416,6 +422,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.gate
     }
 
+    /// The id of sensor `index` in the table given to [`Tracker::new`].
+    pub fn sensor_id(&self, index: usize) -> Option<&str> {
+        self.sensors.get(index).map(|s| s.id.as_str())
+    }
+
     pub fn stats(&self) -> &TrackerStats {
         &self.stats
     }
@@ -592,7 +603,91 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if removed {
             self.grid_valid = false;
         }
+        self.merge_duplicates(now_s);
         self.initiator.prune(now_s);
+    }
+
+    /// Two tracks on one object (started by two sensors, or from two seed pairings) would split
+    /// its detections between them. Where two tracks agree in position and velocity within the
+    /// χ² gate of their summed covariances, the one with fewer hits goes (ids stay stable: the
+    /// older, better-supported track survives).
+    fn merge_duplicates(&mut self, now_s: f64) {
+        if self.tracks.len() < 2 {
+            return;
+        }
+        self.rebuild_grid(now_s);
+        let mut doomed = vec![false; self.tracks.len()];
+        let mut near = Vec::new();
+        for i in 0..self.tracks.len() {
+            if doomed[i] {
+                continue;
+            }
+            near.clear();
+            let ei = self.entries[i];
+            self.grid.for_near(&ei.p, |j| near.push(j as usize));
+            near.extend(self.oversize.iter().map(|&j| j as usize));
+            for &j in &near {
+                if j <= i || doomed[j] {
+                    continue;
+                }
+                let ej = self.entries[j];
+                if (ei.p - ej.p).norm() > ei.radius_m + ej.radius_m {
+                    continue;
+                }
+                let (a, b) = (&self.tracks[i], &self.tracks[j]);
+                let (xa, pa) = a.imm.combined();
+                let (xb, pb) = b.imm.combined();
+                // Compare at the index epoch: positions and velocities extrapolated there, the
+                // covariances as last updated (a slight under-estimate that makes merging
+                // cautious).
+                let dp = ei.p - ej.p;
+                let dv = ei.v - ej.v;
+                let spp = pa.fixed_view::<3, 3>(0, 0) + pb.fixed_view::<3, 3>(0, 0);
+                let svv = pa.fixed_view::<3, 3>(3, 3) + pb.fixed_view::<3, 3>(3, 3);
+                let _ = (xa, xb);
+                let (Some(cp), Some(cv)) = (spp.cholesky(), svv.cholesky()) else {
+                    continue;
+                };
+                let d2p = dp.dot(&cp.solve(&dp));
+                let d2v = dv.dot(&cv.solve(&dv));
+                if d2p <= self.gate && d2v <= self.gate {
+                    let loser = if (a.status, a.hits, std::cmp::Reverse(a.id))
+                        >= (b.status, b.hits, std::cmp::Reverse(b.id))
+                    {
+                        j
+                    } else {
+                        i
+                    };
+                    doomed[loser] = true;
+                    if loser == i {
+                        break;
+                    }
+                }
+            }
+        }
+        if !doomed.iter().any(|&d| d) {
+            return;
+        }
+        let mut k = 0;
+        let mut kept = Vec::with_capacity(self.tracks.len());
+        for tr in self.tracks.drain(..) {
+            if doomed[k] {
+                if tr.status == Status::Confirmed {
+                    self.stats.tracks_ended += 1;
+                    self.stats.tracks_merged += 1;
+                    self.ended.push(EndedTrack {
+                        track_id: tr.id,
+                        t_last_update_s: tr.t_s,
+                        launch: tr.launch,
+                    });
+                }
+            } else {
+                kept.push(tr);
+            }
+            k += 1;
+        }
+        self.tracks = kept;
+        self.grid_valid = false;
     }
 
     fn grid_entry(&self, tr: &Track, epoch_s: f64) -> GridEntry {
@@ -803,7 +898,6 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.stats.numerical_rejects += 1;
             return;
         };
-        let _ = sensor;
         self.stats.updates += 1;
         let tr = &mut self.tracks[ti];
         tr.imm = new_state;
@@ -857,6 +951,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             phase,
             model_probability: mu,
             hits: tr.hits,
+            sensor,
             impact,
             launch: tr.launch,
         });
