@@ -53,7 +53,16 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, v: f64) {
         Some(b'-') => (true, &s[1..]),
         _ => (false, s),
     };
-    let (mant, exp) = match s.iter().position(|&c| c == b'e') {
+    let Some(e_at) = s.iter().position(|&c| c == b'e') else {
+        // Plain decimal already, as `{}` writes it, except that ryu marks integers with ".0"
+        // ("5.0", "-0.0") where `{}` writes "5", "-0".
+        if neg {
+            out.push(b'-');
+        }
+        out.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
+        return;
+    };
+    let (mant, exp) = match Some(e_at) {
         Some(i) => {
             let e = std::str::from_utf8(&s[i + 1..])
                 .ok()

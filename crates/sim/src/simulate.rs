@@ -306,6 +306,25 @@ pub fn simulate(
     }
 
     let radars: Vec<Radar> = scenario.sensors.iter().map(Radar::new).collect();
+    // A sphere around each whole trajectory: a sensor farther than its maximum range from
+    // the sphere can never see the object, which saves interpolating it at every scan.
+    let spheres: Vec<(nalgebra::Vector3<f64>, f64)> = trajectories
+        .iter()
+        .map(|t| {
+            let n = t.samples.len().max(1) as f64;
+            let c = t
+                .samples
+                .iter()
+                .fold(nalgebra::Vector3::zeros(), |acc, s| acc + nalgebra::Vector3::new(s[0], s[1], s[2]))
+                / n;
+            let r = t
+                .samples
+                .iter()
+                .map(|s| (nalgebra::Vector3::new(s[0], s[1], s[2]) - c).norm())
+                .fold(0.0, f64::max);
+            (c, r)
+        })
+        .collect();
     // (time, sensor index, object id, row); each sensor's list is already in time order.
     let mut hits: Vec<(f64, usize, u64, DetectionRow)> = Vec::new();
     for (si, radar) in radars.iter().enumerate() {
@@ -322,6 +341,10 @@ pub fn simulate(
             sigma_azimuth_rad: spec.sigma_azimuth_rad,
             sigma_elevation_rad: spec.sigma_elevation_rad,
         };
+        let origin = radar.frame().origin().0;
+        let candidates: Vec<usize> = (0..trajectories.len())
+            .filter(|&o| (spheres[o].0 - origin).norm() - spheres[o].1 <= spec.max_range_m)
+            .collect();
         let first_k = ((start_s - spec.phase_s) / spec.revisit_s).ceil().max(0.0) as u64;
         let mut k = first_k;
         loop {
@@ -334,7 +357,8 @@ pub fn simulate(
                 let aer = radar.false_alarm(&mut rng);
                 hits.push((t, si, 0, row(t, &aer)));
             }
-            for (o, traj) in objects.iter().zip(&trajectories) {
+            for &oi in &candidates {
+                let (o, traj) = (&objects[oi], &trajectories[oi]);
                 let Some(p) = position_at(traj, opts.dt_s, t) else {
                     continue;
                 };
