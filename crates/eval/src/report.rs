@@ -9,6 +9,10 @@ use crate::evaluate::Evaluation;
 use crate::svg::{colour, escape, Chart, Style};
 use crate::EvalError;
 
+/// Charts show at most this many objects (the first by id); a raid of a thousand would make an
+/// unreadable chart and a page of tens of megabytes. Tables list every object.
+const MAX_CHART_OBJECTS: usize = 8;
+
 fn opt(v: Option<f64>, digits: usize) -> String {
     match v {
         Some(x) => format!("{x:.digits$}"),
@@ -118,6 +122,15 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
         opt(pc.free_flight_bound_m, 1),
         pc.samples
     );
+    let _ = write!(
+        h,
+        "<tr><td>RMSE / PCRLB, all rows</td><td>{}</td><td>RMSE {} m, bound {} m over {} rows \
+         (the bound knows the thrust: optimistic in boost)</td></tr>",
+        opt(pc.all_rows_ratio, 2),
+        opt(pc.all_rows_rmse_m, 1),
+        opt(pc.all_rows_bound_m, 1),
+        pc.all_rows_samples
+    );
     let t = &s.timeliness;
     let _ = write!(
         h,
@@ -175,6 +188,14 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
 
     // Errors and bound per object.
     h.push_str("<h2>Errors against truth</h2>");
+    let shown = ser.objects.len().min(MAX_CHART_OBJECTS);
+    if shown < ser.objects.len() {
+        let _ = write!(
+            h,
+            "<p>Charts show the first {shown} of {} objects; the tables list all.</p>",
+            ser.objects.len()
+        );
+    }
     let mut pos = Chart::new(
         "Position error (dots) and √trace PCRLB (dashed)",
         "time (s)",
@@ -185,7 +206,7 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
     let mut nees = Chart::new("Position NEES per row", "time (s)", "NEES").log_y();
     nees.hlines.push((0.216, "χ²₃ 2.5 %".into()));
     nees.hlines.push((9.348, "χ²₃ 97.5 %".into()));
-    for (k, o) in ser.objects.iter().enumerate() {
+    for (k, o) in ser.objects.iter().take(shown).enumerate() {
         let col = colour(k);
         let name = format!("object {}", o.object_id);
         pos.add(&name, col, Style::Dots, o.errors.iter().map(|e| (e.0, e.1)).collect());
@@ -238,7 +259,7 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
     // Track ids.
     h.push_str("<h2>Track continuity</h2>");
     let mut idc = Chart::new("Track id assigned to each object", "time (s)", "track id");
-    for (k, o) in ser.objects.iter().enumerate() {
+    for (k, o) in ser.objects.iter().take(shown).enumerate() {
         idc.add(
             &format!("object {}", o.object_id),
             colour(k),
@@ -316,10 +337,10 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
         tol = p.free_flight.accel_tol_mps2
     );
     let json = serde_json::to_string_pretty(s).unwrap_or_default();
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<details><summary>All numbers (JSON, as printed by <code>trilink eval</code>)</summary>\
-         <pre>{}</pre></details></body></html>\n",
+         <pre>{}</pre></details></body></html>",
         escape(&json)
     );
     h

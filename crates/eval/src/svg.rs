@@ -71,18 +71,17 @@ fn nice_step(range: f64) -> f64 {
     nice * mag
 }
 
-fn fmt_tick(v: f64) -> String {
+/// A tick label with as many decimals as the tick spacing needs (so 101.0, 101.5, 102.0 do not
+/// all print as "101").
+fn fmt_tick(v: f64, step: f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    if a < 1e-12 * step.abs().max(1e-300) || a == 0.0 {
         "0".into()
-    } else if !(1e-3..1e6).contains(&a) {
-        format!("{v:.0e}")
-    } else if a >= 100.0 || (v.round() - v).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.1}")
+    } else if !(1e-3..1e7).contains(&a) {
+        format!("{v:.1e}")
     } else {
-        format!("{v:.3}")
+        let decimals = (-step.abs().log10().floor()).clamp(0.0, 6.0) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -189,6 +188,7 @@ impl Chart {
         };
         for y in yticks {
             let yy = py(y);
+            let label_step = if self.log_y { y } else { nice_step(ly1 - ly0) };
             let _ = write!(
                 s,
                 "<line x1=\"{LEFT}\" x2=\"{x2}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#eee\"/>\
@@ -196,7 +196,7 @@ impl Chart {
                 x2 = LEFT + pw,
                 tx = LEFT - 5.0,
                 ty = yy + 4.0,
-                label = fmt_tick(y)
+                label = fmt_tick(y, label_step)
             );
         }
         // X ticks.
@@ -210,7 +210,7 @@ impl Chart {
                  <text x=\"{xx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{label}</text>",
                 y2 = TOP + ph,
                 ty = TOP + ph + 15.0,
-                label = fmt_tick(x)
+                label = fmt_tick(x, step)
             );
             x += step;
         }
@@ -307,6 +307,14 @@ mod tests {
         let svg = c.render();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("a &lt; b") && svg.contains("<path d=\"M"));
+    }
+
+    #[test]
+    fn tick_labels_carry_the_decimals_their_spacing_needs() {
+        assert_eq!(fmt_tick(101.5, 0.5), "101.5");
+        assert_eq!(fmt_tick(200.0, 50.0), "200");
+        assert_eq!(fmt_tick(0.01, 0.01), "0.01");
+        assert_eq!(fmt_tick(0.0, 0.5), "0");
     }
 
     #[test]
