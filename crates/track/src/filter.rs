@@ -184,15 +184,35 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         }
         let mut x = [StateVec::zeros(); N];
         let mut p = [StateCov::zeros(); N];
+        let mut x0 = [StateVec::zeros(); N];
+        let mut p0 = [StateCov::zeros(); N];
         for j in 0..N {
             let mut w = [0.0; N];
             for i in 0..N {
                 w[i] = pi[i][j] * s.mu[i] / c[j];
             }
-            let (x0, p0) = combine(&s.x, &s.p, &w);
-            let pred = self.models[j].predict(&x0, dt_s);
-            x[j] = pred.x;
-            p[j] = propagate_cov(&pred.stm, &p0, &pred.q);
+            (x0[j], p0[j]) = combine(&s.x, &s.p, &w);
+        }
+        let shared = N > 1 && self.models[1..].iter().all(|m| self.models[0].same_dynamics(m));
+        if shared {
+            // One non-linear propagation of the mean of the mixed states; each model's state
+            // follows by the same linearisation the EKF already relies on. Halves the cost of
+            // prediction for models that differ only in their noise.
+            let mut xm = StateVec::zeros();
+            for j in 0..N {
+                xm += c[j] * x0[j];
+            }
+            let pred = self.models[0].predict(&xm, dt_s);
+            for j in 0..N {
+                x[j] = pred.x + pred.stm * (x0[j] - xm);
+                p[j] = propagate_cov(&pred.stm, &p0[j], &self.models[j].noise(dt_s));
+            }
+        } else {
+            for j in 0..N {
+                let pred = self.models[j].predict(&x0[j], dt_s);
+                x[j] = pred.x;
+                p[j] = propagate_cov(&pred.stm, &p0[j], &pred.q);
+            }
         }
         let (x_comb, p_comb) = combine(&x, &p, &c);
         ImmPrediction {

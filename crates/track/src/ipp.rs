@@ -125,16 +125,18 @@ pub fn ground_crossing(
         h0 = h1;
     }
     let (xs, step, h0, h1) = bracket?;
-    // 2. Newton on the last step length, with the exact geodetic height.
+    // 2. Newton on the last step length. The height function is the cheap one (exact to well
+    // under a metre near the ground) and the vertical rate uses the geocentric direction; that
+    // only changes how fast Newton converges, not where it converges to.
     let mut dt = step * h0 / (h0 - h1);
     let mut xc = rk4_state(&xs, sign * dt);
     for _ in 0..6 {
-        let g = Ecef::new(xc[0], xc[1], xc[2]).to_geodetic();
-        let rate = sign * g.up().dot(&xc.fixed_rows::<3>(3).into_owned());
+        let r = Vector3::new(xc[0], xc[1], xc[2]);
+        let rate = sign * (r / r.norm()).dot(&xc.fixed_rows::<3>(3).into_owned());
         if rate.abs() < 1e-6 {
             break;
         }
-        let ddt = -g.alt_m / rate;
+        let ddt = -approx_height_m(&xc) / rate;
         dt = (dt + ddt).clamp(0.0, step);
         xc = rk4_state(&xs, sign * dt);
         if ddt.abs() < 1e-6 {

@@ -31,6 +31,13 @@ pub trait MotionModel {
     fn predict(&self, x: &StateVec, dt_s: f64) -> Prediction;
     /// A short name for reports ("ballistic", "boost").
     fn name(&self) -> &'static str;
+    /// Process noise alone over `dt_s`.
+    fn noise(&self, dt_s: f64) -> StateCov;
+    /// `true` if `other` has the same deterministic dynamics and differs only in its noise, so
+    /// that an IMM can propagate one state-transition matrix for both.
+    fn same_dynamics(&self, _other: &Self) -> bool {
+        false
+    }
 }
 
 /// Unpowered flight in the rotating frame with white-noise acceleration of power spectral
@@ -188,6 +195,14 @@ impl MotionModel for Ballistic {
 
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn noise(&self, dt_s: f64) -> StateCov {
+        white_accel_noise(self.q_psd_m2_s3, dt_s)
+    }
+
+    fn same_dynamics(&self, other: &Self) -> bool {
+        self.max_step_s == other.max_step_s
     }
 }
 

@@ -264,7 +264,7 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     gate: f64,
     imm: Imm<Ballistic, N_MODELS>,
     sensors: Vec<SensorInfo>,
-    by_id: HashMap<String, usize>,
+    by_id: HashMap<String, usize, std::hash::BuildHasherDefault<crate::grid::CellHasher>>,
     associator: A,
     initiator: I,
     deleter: D,
@@ -352,7 +352,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         deleter: D,
     ) -> Result<Self, TrackError> {
         cfg.check()?;
-        let mut by_id = HashMap::new();
+        let mut by_id: HashMap<String, usize, std::hash::BuildHasherDefault<crate::grid::CellHasher>> =
+            HashMap::default();
         let mut infos = Vec::with_capacity(sensors.len());
         for s in sensors {
             let site = check_sensor(s)?;
