@@ -171,7 +171,9 @@ def read_scores(eval_json):
     return {"gospa_m": gospa, "rmse_m": rmse, "gospa_key": g_key, "rmse_key": r_key,
             "rmse_free_flight_m": at_path(eval_json, "rmse.free_flight.position_m")[1],
             "gospa_missed_m": at_path(eval_json, "gospa.mean_missed_m")[1],
-            "gospa_false_m": at_path(eval_json, "gospa.mean_false_m")[1]}
+            "gospa_false_m": at_path(eval_json, "gospa.mean_false_m")[1],
+            "tracks": at_path(eval_json, "inputs.tracks")[1],
+            "objects": at_path(eval_json, "inputs.objects")[1]}
 
 
 def evaluate(trilink, scen_dir, out_dir):
@@ -258,31 +260,34 @@ def table(name, info, tl, sweep):
         f"(GOSPA p = 1, c = 5 km, alpha = 2; fields `{tl['gospa_key']}`, `{tl['rmse_key']}`).",
         "",
         "| tracker | configuration | GOSPA mean (m) | position RMSE (m) | detections/s | "
-        "detections/CPU-s |",
-        "|---|---|---:|---:|---:|---:|",
+        "detections/CPU-s | tracks / objects |",
+        "|---|---|---:|---:|---:|---:|---:|",
         f"| trilink | `trilink track`, whole process, median of {tl['repeats']} runs "
         f"({statistics.median(tl['walls_s']):.3f} s wall, "
         f"{statistics.median(tl['cpu_s']):.3f} s CPU) | "
         f"{fmt(tl['gospa_m'])} | {fmt(tl['rmse_m'])} | {fmt(tl['detections_per_s'])} | "
-        f"{fmt(tl['detections_per_cpu_s'])} |",
+        f"{fmt(tl['detections_per_cpu_s'])} | {fmt(tl['tracks'])} / {fmt(tl['objects'])} |",
         f"| Stone Soup {best['version']} (best of {len(sweep)}) | {best['label']} | "
         f"{fmt(best['gospa_m'])} | {fmt(best['rmse_m'])} | {fmt(best['detections_per_s'])} | "
-        f"{fmt(best['detections_per_cpu_s'])} |",
+        f"{fmt(best['detections_per_cpu_s'])} | {fmt(best['tracks'])} / "
+        f"{fmt(best['objects'])} |",
         f"| **ratio** | Stone Soup / trilink (GOSPA, RMSE); trilink / Stone Soup (speed) | "
         f"**{fmt(gospa_ratio, 2)}×** | {fmt(rmse_ratio, 2)}× | **{fmt(speed_ratio, 0)}×** | "
-        f"{fmt(cpu_ratio, 0)}× |",
+        f"{fmt(cpu_ratio, 0)}× | |",
         "",
         "<details><summary>Stone Soup sweep</summary>",
         "",
-        "| configuration | GOSPA mean (m) | position RMSE (m) | detections/s | loop s | "
-        "confirmed tracks |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| configuration | GOSPA mean (m) | missed / false part (m) | position RMSE (m) | "
+        "detections/s | loop s | confirmed tracks |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sweep:
         mark = " (best)" if r is best else ""
         if r.get("reused_from"):
             mark += f" [measured {r['reused_from']}]"
-        lines.append(f"| {r['label']}{mark} | {fmt(r['gospa_m'])} | {fmt(r['rmse_m'])} | "
+        lines.append(f"| {r['label']}{mark} | {fmt(r['gospa_m'])} | "
+                     f"{fmt(r['gospa_missed_m'])} / {fmt(r['gospa_false_m'])} | "
+                     f"{fmt(r['rmse_m'])} | "
                      f"{fmt(r['detections_per_s'])} | {fmt(r['loop_s'], 1)} | "
                      f"{r['tracks_confirmed']} |")
     lines += ["", "</details>", ""]
