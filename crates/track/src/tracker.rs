@@ -257,6 +257,17 @@ const GRID_CELL_M: f64 = 60_000.0;
 /// How often deletion runs (s of data time).
 const SWEEP_INTERVAL_S: f64 = 1.0;
 
+/// Whether two estimates whose positions differ by `dp` and velocities by `dv` are one object:
+/// both differences inside the χ² gate of the summed covariance blocks.
+fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &StateCov, pb: &StateCov, gate: f64) -> bool {
+    let spp = pa.fixed_view::<3, 3>(0, 0) + pb.fixed_view::<3, 3>(0, 0);
+    let svv = pa.fixed_view::<3, 3>(3, 3) + pb.fixed_view::<3, 3>(3, 3);
+    let (Some(cp), Some(cv)) = (spp.cholesky(), svv.cholesky()) else {
+        return false;
+    };
+    dp.dot(&cp.solve(dp)) <= gate && dv.dot(&cv.solve(dv)) <= gate
+}
+
 /// A multi-target ballistic tracker for the sensors of one nation.
 pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Deleter = MofNDeleter>
 {
@@ -641,17 +652,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 // Compare at the index epoch: positions and velocities extrapolated there, the
                 // covariances as last updated (a slight under-estimate that makes merging
                 // cautious).
-                let dp = ei.p - ej.p;
-                let dv = ei.v - ej.v;
-                let spp = pa.fixed_view::<3, 3>(0, 0) + pb.fixed_view::<3, 3>(0, 0);
-                let svv = pa.fixed_view::<3, 3>(3, 3) + pb.fixed_view::<3, 3>(3, 3);
                 let _ = (xa, xb);
-                let (Some(cp), Some(cv)) = (spp.cholesky(), svv.cholesky()) else {
-                    continue;
-                };
-                let d2p = dp.dot(&cp.solve(&dp));
-                let d2v = dv.dot(&cv.solve(&dv));
-                if d2p <= self.gate && d2v <= self.gate {
+                if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &pa, &pb, self.gate) {
                     let loser = if (a.status, a.hits, std::cmp::Reverse(a.id))
                         >= (b.status, b.hits, std::cmp::Reverse(b.id))
                     {
@@ -689,6 +691,35 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         }
         self.tracks = kept;
         self.grid_valid = false;
+    }
+
+    /// `true` if track `ti` (just updated at `t_s`) agrees in position and velocity with a
+    /// confirmed track within the gate of their summed covariances.
+    fn duplicates_a_confirmed_track(&self, ti: usize, t_s: f64) -> bool {
+        if !self.grid_valid {
+            return false;
+        }
+        let (x, p) = self.tracks[ti].imm.combined();
+        let r = Vector3::new(x[0], x[1], x[2]);
+        let v = Vector3::new(x[3], x[4], x[5]);
+        let tau = t_s - self.grid_t_s;
+        let mut dup = false;
+        let mut check = |j: u32| {
+            let j = j as usize;
+            if dup || j == ti || j >= self.tracks.len() || self.tracks[j].status != Status::Confirmed {
+                return;
+            }
+            let e = &self.entries[j];
+            let dp = r - (e.p + e.v * tau);
+            let dv = v - e.v;
+            let (_, pj) = self.tracks[j].imm.combined();
+            dup = same_object(&dp, &dv, &p, &pj, self.gate);
+        };
+        self.grid.for_near(&(r - v * tau), &mut check);
+        for &j in &self.oversize {
+            check(j);
+        }
+        dup
     }
 
     fn grid_entry(&self, tr: &Track, epoch_s: f64) -> GridEntry {
@@ -907,12 +938,22 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if tr.status == Status::Tentative {
             let scans = self.sensors[tr.init_sensor].scans - tr.init_scan;
             if tr.hits >= self.cfg.confirm_m && scans <= u64::from(self.cfg.confirm_n) {
+                if self.duplicates_a_confirmed_track(ti, t_s) {
+                    // Two unresolved objects (a stage and its payload at separation) give a
+                    // spare detection every scan; a track started from them is the same track
+                    // again. It is held back until the objects separate.
+                    let tr = &mut self.tracks[ti];
+                    tr.hits = self.cfg.confirm_m - 1;
+                    return;
+                }
+                let tr = &mut self.tracks[ti];
                 tr.status = Status::Confirmed;
                 tr.id = self.next_id;
                 self.next_id += 1;
                 self.stats.tracks_confirmed += 1;
             }
         }
+        let tr = &mut self.tracks[ti];
         if tr.status != Status::Confirmed {
             return;
         }
