@@ -79,21 +79,45 @@ pub async fn connect(url: &str, creds: &Credentials) -> Result<async_nats::Clien
         .map_err(|e| nats_err("connect")(format!("{url} as {}: {e}", creds.user)))
 }
 
-/// Creates (or checks) one stream per nation. Needs the admin user.
+/// Creates (or checks) one stream per nation, one replica. Needs the admin user.
 pub async fn ensure_streams(url: &str, admin: &Credentials, nations: &[Nation]) -> Result<(), BusError> {
+    ensure_streams_replicated(url, admin, nations, 1, Duration::ZERO).await
+}
+
+/// As [`ensure_streams`] with `replicas` copies (a cluster), retrying for up to `patience`
+/// while a freshly started cluster elects its JetStream leader.
+pub async fn ensure_streams_replicated(
+    url: &str,
+    admin: &Credentials,
+    nations: &[Nation],
+    replicas: usize,
+    patience: Duration,
+) -> Result<(), BusError> {
     let client = connect(url, admin).await?;
     let js = jetstream::new(client);
+    let deadline = tokio::time::Instant::now() + patience;
     for &n in nations {
-        js.get_or_create_stream(stream::Config {
-            name: stream_name(n),
-            subjects: vec![trilink_wire::inbox_filter(n)],
-            storage: stream::StorageType::File,
-            duplicate_window: Duration::from_secs(120),
-            max_age: Duration::from_secs(24 * 3600),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| nats_err("create stream")(format!("{}: {e}", stream_name(n))))?;
+        loop {
+            let r = js
+                .get_or_create_stream(stream::Config {
+                    name: stream_name(n),
+                    subjects: vec![trilink_wire::inbox_filter(n)],
+                    storage: stream::StorageType::File,
+                    num_replicas: replicas,
+                    duplicate_window: Duration::from_secs(120),
+                    max_age: Duration::from_secs(24 * 3600),
+                    ..Default::default()
+                })
+                .await;
+            match r {
+                Ok(_) => break,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(nats_err("create stream")(format!("{}: {e}", stream_name(n)))),
+            }
+        }
     }
     Ok(())
 }

@@ -108,3 +108,16 @@ fn nats_config_writes_per_nation_permissions_from_the_policy() {
     }
     trilink().args(["nats-config", "--out"]).arg(&out).assert().code(2).stderr(predicate::str::contains("--force"));
 }
+
+#[test]
+fn nats_config_cluster_writes_one_server_per_nation_with_routes_to_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nats");
+    trilink().args(["nats-config", "--cluster", "--port", "4400", "--out"]).arg(&out).assert().success();
+    for (n, port) in [("KR", 4400), ("JP", 4401), ("US", 4402)] {
+        let conf = std::fs::read_to_string(out.join(format!("nats-server-{n}.conf"))).unwrap();
+        assert!(conf.contains(&format!("listen: \"127.0.0.1:{port}\"")), "{n}");
+        assert!(conf.contains(&format!("server_name: trilink-{n}")));
+        assert_eq!(conf.matches("nats-route://").count(), 2, "{n} routes to the other two");
+    }
+}

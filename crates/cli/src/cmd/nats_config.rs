@@ -2,8 +2,8 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
-use trilink_bus::nats::{ensure_streams, Credentials};
-use trilink_bus::natsconf::{self, ConfigRequest};
+use trilink_bus::nats::{ensure_streams_replicated, Credentials};
+use trilink_bus::natsconf::{self, ClusterMember, ConfigRequest};
 
 
 use crate::exit::{CliError, CliResult};
@@ -42,6 +42,15 @@ pub struct Args {
     #[arg(long)]
     pub no_sync_always: bool,
 
+    /// Write a cluster instead: one server per nation (nats-server-<NATION>.conf), clients on
+    /// --port, --port+1, ... and routes on --port+100, --port+101, ...
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// With --create-streams: copies of each stream (3 on a three-server cluster).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
+
     /// Replace an existing configuration (new passwords).
     #[arg(long)]
     pub force: bool,
@@ -58,25 +67,57 @@ pub fn run(args: Args) -> CliResult {
     if let Some(url) = args.create_streams {
         let admin = Credentials::read(&args.out.join("admin.credentials")).map_err(CliError::input)?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
-        rt.block_on(ensure_streams(&url, &admin, &sc.nation_codes())).context("creating streams")?;
+        let patience = std::time::Duration::from_secs(if args.replicas > 1 { 30 } else { 0 });
+        rt.block_on(ensure_streams_replicated(&url, &admin, &sc.nation_codes(), args.replicas.max(1), patience))
+            .context("creating streams")?;
         println!("streams {} ready on {url}", sc.nation_codes().iter().map(|n| format!("TRILINK_{n}")).collect::<Vec<_>>().join(", "));
         return Ok(());
     }
-    let conf = args.out.join("nats-server.conf");
+    let conf = args.out.join(if args.cluster { "nats-server-".to_string() + sc.nation_codes().first().map(|n| n.as_str()).unwrap_or("") + ".conf" } else { "nats-server.conf".to_string() });
     if conf.exists() && !args.force {
         return Err(CliError::input(anyhow!("{} exists; pass --force to replace it (and its passwords)", conf.display())));
     }
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let out_abs = std::fs::canonicalize(&args.out).with_context(|| format!("resolving {}", args.out.display()))?;
     let nations = sc.nation_codes();
-    let g = natsconf::generate(&ConfigRequest {
+    let req = ConfigRequest {
         nations: &nations,
         policy: &sc.policy,
         host: &args.host,
         port: args.port,
         store_dir: &out_abs.join("jetstream"),
         sync_always: !args.no_sync_always,
-    });
+    };
+    if args.cluster {
+        let port = |off: usize| -> Result<u16, CliError> {
+            u16::try_from(args.port as usize + off)
+                .map_err(|_| CliError::input(anyhow!("--port {}: too high for {} cluster members", args.port, nations.len())))
+        };
+        let mut members = Vec::new();
+        for (i, n) in nations.iter().enumerate() {
+            members.push(ClusterMember { name: n.to_string(), client_port: port(i)?, cluster_port: port(100 + i)? });
+        }
+        let (configs, users) = natsconf::generate_cluster(&req, &members);
+        natsconf::write_cluster(&args.out, &configs, &users).with_context(|| format!("writing into {}", args.out.display()))?;
+        for m in &members {
+            println!(
+                "start {}: nats-server -c {}   (clients nats://{}:{})",
+                m.name,
+                args.out.join(format!("nats-server-{}.conf", m.name)).display(),
+                args.host,
+                m.client_port
+            );
+        }
+        println!(
+            "create the streams: trilink nats-config --out {} --create-streams nats://{}:{} --replicas {}",
+            args.out.display(),
+            args.host,
+            args.port,
+            members.len().min(3)
+        );
+        return Ok(());
+    }
+    let g = natsconf::generate(&req);
     natsconf::write(&args.out, &g).with_context(|| format!("writing into {}", args.out.display()))?;
     println!("wrote {}", conf.display());
     for (user, _) in &g.users {
