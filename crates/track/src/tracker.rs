@@ -225,6 +225,10 @@ struct Track {
     /// 0 while tentative.
     id: u64,
     imm: ImmState<N_MODELS>,
+    /// The moment-matched state and covariance of `imm`, kept so that indexing, merging and
+    /// deletion do not recompute the mixture.
+    x_c: StateVec,
+    p_c: StateCov,
     t_s: f64,
     status: Status,
     hits: u32,
@@ -578,7 +582,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     }
 
     fn summary(&self, tr: &Track, now_s: f64) -> TrackSummary {
-        let (_, p) = tr.imm.combined();
+        let (_, p) = (tr.x_c, tr.p_c);
         let dt = (now_s - tr.t_s).max(0.0);
         let var = p.fixed_view::<3, 3>(0, 0).trace()
             + 2.0 * dt * p.fixed_view::<3, 3>(0, 3).trace().abs()
@@ -624,39 +628,40 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     /// χ² gate of their summed covariances, the one with fewer hits goes (ids stay stable: the
     /// older, better-supported track survives).
     fn merge_duplicates(&mut self, now_s: f64) {
-        if self.tracks.len() < 2 {
+        // Only confirmed pairs: a tentative track that duplicates a confirmed one is held back
+        // at confirmation, and tentative tracks compete for detections in the GNN.
+        self.rebuild_grid(now_s);
+        let confirmed: Vec<usize> = (0..self.tracks.len())
+            .filter(|&i| self.tracks[i].status == Status::Confirmed)
+            .collect();
+        if confirmed.len() < 2 {
             return;
         }
-        self.rebuild_grid(now_s);
+        let mut local = Grid::new(GRID_CELL_M);
+        for (k, &i) in confirmed.iter().enumerate() {
+            local.insert(&self.entries[i].p, k as u32);
+        }
         let mut doomed = vec![false; self.tracks.len()];
         let mut near = Vec::new();
-        for i in 0..self.tracks.len() {
+        for (ka, &i) in confirmed.iter().enumerate() {
             if doomed[i] {
                 continue;
             }
             near.clear();
             let ei = self.entries[i];
-            self.grid.for_near(&ei.p, |j| near.push(j as usize));
-            near.extend(self.oversize.iter().map(|&j| j as usize));
-            for &j in &near {
-                if j <= i || doomed[j] {
+            local.for_near(&ei.p, |k| near.push(k as usize));
+            for &kb in &near {
+                let j = confirmed[kb];
+                if kb <= ka || doomed[j] {
                     continue;
                 }
                 let ej = self.entries[j];
-                if (ei.p - ej.p).norm() > ei.radius_m + ej.radius_m {
+                if (ei.p - ej.p).norm_squared() > (ei.radius_m + ej.radius_m).powi(2) {
                     continue;
                 }
                 let (a, b) = (&self.tracks[i], &self.tracks[j]);
-                let (xa, pa) = a.imm.combined();
-                let (xb, pb) = b.imm.combined();
-                // Compare at the index epoch: positions and velocities extrapolated there, the
-                // covariances as last updated (a slight under-estimate that makes merging
-                // cautious).
-                let _ = (xa, xb);
-                if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &pa, &pb, self.gate) {
-                    let loser = if (a.status, a.hits, std::cmp::Reverse(a.id))
-                        >= (b.status, b.hits, std::cmp::Reverse(b.id))
-                    {
+                if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &a.p_c, &b.p_c, self.gate) {
+                    let loser = if (a.hits, std::cmp::Reverse(a.id)) >= (b.hits, std::cmp::Reverse(b.id)) {
                         j
                     } else {
                         i
@@ -699,7 +704,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if !self.grid_valid {
             return false;
         }
-        let (x, p) = self.tracks[ti].imm.combined();
+        let (x, p) = (self.tracks[ti].x_c, self.tracks[ti].p_c);
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
         let tau = t_s - self.grid_t_s;
@@ -712,7 +717,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             let e = &self.entries[j];
             let dp = r - (e.p + e.v * tau);
             let dv = v - e.v;
-            let (_, pj) = self.tracks[j].imm.combined();
+            let (_, pj) = (self.tracks[j].x_c, self.tracks[j].p_c);
             dup = same_object(&dp, &dv, &p, &pj, self.gate);
         };
         self.grid.for_near(&(r - v * tau), &mut check);
@@ -723,7 +728,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     }
 
     fn grid_entry(&self, tr: &Track, epoch_s: f64) -> GridEntry {
-        let (x, p) = tr.imm.combined();
+        let (x, p) = (tr.x_c, tr.p_c);
         let dt = epoch_s - tr.t_s;
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
@@ -788,7 +793,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             let mut consider = |ti: u32| {
                 let e = &entries[ti as usize];
                 let at = e.p + e.v * tau;
-                if (d.p - at).norm() <= e.radius_m + d.radius_m {
+                if (d.p - at).norm_squared() <= (e.radius_m + d.radius_m).powi(2) {
                     cand.push((ti, j as u32));
                 }
             };
@@ -903,6 +908,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.tracks.push(Track {
                 id: 0,
                 imm: ImmState::new(nt.x, nt.p, mu0),
+                x_c: nt.x,
+                p_c: nt.p,
                 t_s,
                 status: Status::Tentative,
                 hits: 2,
@@ -933,6 +940,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.stats.updates += 1;
         let tr = &mut self.tracks[ti];
         tr.imm = new_state;
+        (tr.x_c, tr.p_c) = tr.imm.combined();
         tr.t_s = t_s;
         tr.hits += 1;
         if tr.status == Status::Tentative {
@@ -957,7 +965,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if tr.status != Status::Confirmed {
             return;
         }
-        let (x, p) = tr.imm.combined();
+        let (x, p) = (tr.x_c, tr.p_c);
         let mu = tr.imm.mu;
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
