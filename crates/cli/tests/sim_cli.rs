@@ -122,12 +122,18 @@ fn writes_the_four_files_with_the_contract_headers() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(first_line("sensors.csv"), "sensor_id,nation,lat_deg,lon_deg,alt_m");
+    assert_eq!(
+        first_line("sensors.csv"),
+        "sensor_id,nation,lat_deg,lon_deg,alt_m"
+    );
     assert_eq!(
         first_line("detections.csv"),
         "time_s,sensor_id,range_m,azimuth_rad,elevation_rad,sigma_range_m,sigma_azimuth_rad,sigma_elevation_rad"
     );
-    assert_eq!(first_line("truth.csv"), "time_s,object_id,x_m,y_m,z_m,vx_mps,vy_mps,vz_mps");
+    assert_eq!(
+        first_line("truth.csv"),
+        "time_s,object_id,x_m,y_m,z_m,vx_mps,vy_mps,vz_mps"
+    );
     assert_eq!(first_line("labels.csv"), "time_s,sensor_id,object_id");
 
     let dets: Vec<trilink_interchange::DetectionRow> =
@@ -137,7 +143,10 @@ fn writes_the_four_files_with_the_contract_headers() {
     let truth: Vec<trilink_interchange::TruthRow> =
         trilink_interchange::read_all(&out.join("truth.csv")).unwrap();
     assert_eq!(dets.len(), labels.len());
-    assert!(dets.windows(2).all(|w| w[0].time_s <= w[1].time_s), "time order");
+    assert!(
+        dets.windows(2).all(|w| w[0].time_s <= w[1].time_s),
+        "time order"
+    );
     for (d, l) in dets.iter().zip(&labels) {
         assert_eq!((d.time_s, &d.sensor_id), (l.time_s, &l.sensor_id));
         assert!((0.0..std::f64::consts::TAU).contains(&d.azimuth_rad));
@@ -149,21 +158,34 @@ fn writes_the_four_files_with_the_contract_headers() {
     // Truth every 0.1 s from the launch at t = 5 s to the end at 200 s.
     let payload: Vec<_> = truth.iter().filter(|r| r.object_id == 1).collect();
     assert_eq!(payload[0].time_s, 5.0);
-    assert!(payload.windows(2).all(|w| w[1].time_s - w[0].time_s <= 0.1 + 1e-9));
+    assert!(payload
+        .windows(2)
+        .all(|w| w[1].time_s - w[0].time_s <= 0.1 + 1e-9));
     assert!(payload.last().unwrap().time_s <= 200.0);
-    assert!(truth.windows(2).all(|w| w[0].time_s <= w[1].time_s), "truth in time order");
+    assert!(
+        truth.windows(2).all(|w| w[0].time_s <= w[1].time_s),
+        "truth in time order"
+    );
 }
 
 #[test]
 fn same_seed_gives_identical_bytes_and_another_seed_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write_scenario(dir.path(), BASE);
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     simulate(&sc, &a, 7).success();
     simulate(&sc, &b, 7).success();
     simulate(&sc, &c, 8).success();
     for f in FILES {
-        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
     }
     assert_ne!(
         fs::read(a.join("detections.csv")).unwrap(),
@@ -246,7 +268,12 @@ fn rejects_a_site_below_minus_500_m() {
 #[test]
 fn rejects_an_empty_azimuth_sector() {
     let (t, line) = mutate("azimuth_max_deg = 60", "azimuth_max_deg = 300");
-    rejects(&t, line, "sensors[0].azimuth_max_deg", "different from azimuth_min_deg");
+    rejects(
+        &t,
+        line,
+        "sensors[0].azimuth_max_deg",
+        "different from azimuth_min_deg",
+    );
 }
 
 #[test]
@@ -284,7 +311,10 @@ fn unknown_builtin_exits_2_and_lists_the_builtins() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("hwasong-12") && stderr.contains("raid-1000"), "{stderr}");
+    assert!(
+        stderr.contains("hwasong-12") && stderr.contains("raid-1000"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("out").exists());
 }
 

@@ -36,15 +36,14 @@ fn jacobi_integral_from_truth_csv_is_conserved_above_the_atmosphere() {
         let arc: Vec<&&TruthRow> = rows
             .iter()
             .filter(|r| r.time_s > burnout_s + 1.0)
-            .filter(|r| {
-                Ecef::new(r.x_m, r.y_m, r.z_m).to_geodetic().alt_m > ceiling_m
-            })
+            .filter(|r| Ecef::new(r.x_m, r.y_m, r.z_m).to_geodetic().alt_m > ceiling_m)
             .collect();
         if arc.len() < 100 {
             continue;
         }
         assert!(
-            arc.windows(2).all(|w| w[1].time_s - w[0].time_s <= 0.1 + 1e-9),
+            arc.windows(2)
+                .all(|w| w[1].time_s - w[0].time_s <= 0.1 + 1e-9),
             "object {id}: the arc above the ceiling is not contiguous"
         );
         let j = |r: &TruthRow| {

@@ -158,15 +158,40 @@ mod tests {
     fn check(v: f64) {
         let mut out = Vec::new();
         push_f64(&mut out, v);
-        assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"), "bits {:#x}", v.to_bits());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{v}"),
+            "bits {:#x}",
+            v.to_bits()
+        );
     }
 
     #[test]
     fn matches_std_display_on_random_and_edge_values() {
         for v in [
-            0.0, -0.0, 1.0, -1.0, 0.1, 0.2 + 0.1, 1e-7, 1.5e-300, 1e16, 1e21, 1e22, 123456789.125,
-            f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324, -5e-324, 4.0e6 / 3.0, 9007199254740993.0,
-            -3_123_456.789_012_345, 7_000.125, 2.0f64.powi(60), 0.3,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            0.2 + 0.1,
+            1e-7,
+            1.5e-300,
+            1e16,
+            1e21,
+            1e22,
+            123456789.125,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            4.0e6 / 3.0,
+            9007199254740993.0,
+            -3_123_456.789_012_345,
+            7_000.125,
+            2.0f64.powi(60),
+            0.3,
         ] {
             check(v);
         }

@@ -97,7 +97,8 @@ impl Radar {
     pub fn false_alarm<R: Rng>(&self, rng: &mut R) -> Aer {
         let s = &self.spec;
         let az_rad = wrap_two_pi(s.sector.start_rad + rng.random::<f64>() * s.sector.width_rad);
-        let el_rad = s.min_elevation_rad + rng.random::<f64>() * (s.max_elevation_rad - s.min_elevation_rad);
+        let el_rad =
+            s.min_elevation_rad + rng.random::<f64>() * (s.max_elevation_rad - s.min_elevation_rad);
         let range_m = rng.random::<f64>() * s.max_range_m;
         Aer {
             az_rad,
@@ -163,8 +164,12 @@ mod tests {
     fn object_outside_the_sector_or_range_is_not_detected() {
         let r = Radar::new(&spec());
         let site = spec().site;
-        assert!(r.visible(&point_at(&site, 90.0, 5.0e5, 300_000.0)).is_none());
-        assert!(r.visible(&point_at(&site, 210.0, 5.0e5, 300_000.0)).is_some());
+        assert!(r
+            .visible(&point_at(&site, 90.0, 5.0e5, 300_000.0))
+            .is_none());
+        assert!(r
+            .visible(&point_at(&site, 210.0, 5.0e5, 300_000.0))
+            .is_some());
         assert!(r.visible(&point_at(&site, 270.0, 2.5e6, 1.0e6)).is_none());
     }
 
@@ -195,7 +200,10 @@ mod tests {
         // is over four standard errors. The mean's standard error is σ/100.
         for (v, sigma) in [(&sr, 15.0), (&sa, 2e-3), (&se, 1e-3)] {
             let (mean, sd) = stats(v);
-            eprintln!("sigma {sigma:e}: sample sd {sd:e} ({:+.2} %), mean {mean:e}", (sd / sigma - 1.0) * 100.0);
+            eprintln!(
+                "sigma {sigma:e}: sample sd {sd:e} ({:+.2} %), mean {mean:e}",
+                (sd / sigma - 1.0) * 100.0
+            );
             assert!((sd / sigma - 1.0).abs() < 0.03, "sd {sd} vs {sigma}");
             assert!(mean.abs() < 4.0 * sigma / 100.0, "mean {mean}");
         }

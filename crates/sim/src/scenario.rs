@@ -141,7 +141,10 @@ pub struct LinkSpec {
 pub enum RegionShape {
     /// Vertices `(lat_deg, lon_deg)` in order; the polygon closes itself.
     Polygon(Vec<(f64, f64)>),
-    Circle { center: Geodetic, radius_m: f64 },
+    Circle {
+        center: Geodetic,
+        radius_m: f64,
+    },
 }
 
 /// An area a nation warns.
@@ -204,9 +207,11 @@ impl Scenario {
 
     /// A built-in name, or else a path to a scenario file.
     pub fn resolve(name_or_path: &str) -> Result<Self, ScenarioError> {
-        if crate::builtin::text(name_or_path).is_some() {
-            Self::builtin(name_or_path)
-        } else if !name_or_path.ends_with(".toml") && !Path::new(name_or_path).exists() {
+        // Something that is neither a built-in nor an existing file nor a `.toml` path is
+        // reported as an unknown built-in, with the list of built-ins.
+        let builtin = crate::builtin::text(name_or_path).is_some()
+            || (!name_or_path.ends_with(".toml") && !Path::new(name_or_path).exists());
+        if builtin {
             Self::builtin(name_or_path)
         } else {
             Self::load(Path::new(name_or_path))
@@ -309,7 +314,14 @@ impl Checker<'_> {
         }
     }
 
-    fn within(&self, key: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<f64, ScenarioError> {
+    fn within(
+        &self,
+        key: &str,
+        v: f64,
+        lo: f64,
+        hi: f64,
+        what: &str,
+    ) -> Result<f64, ScenarioError> {
         if v.is_finite() && (lo..=hi).contains(&v) {
             Ok(v)
         } else {
@@ -318,8 +330,20 @@ impl Checker<'_> {
     }
 
     fn site(&self, key: &str, lat: f64, lon: f64, alt: f64) -> Result<Geodetic, ScenarioError> {
-        let lat = self.within(&format!("{key}lat_deg"), lat, -90.0, 90.0, "a latitude in [-90, 90] degrees")?;
-        let lon = self.within(&format!("{key}lon_deg"), lon, -180.0, 360.0, "a longitude in [-180, 360] degrees")?;
+        let lat = self.within(
+            &format!("{key}lat_deg"),
+            lat,
+            -90.0,
+            90.0,
+            "a latitude in [-90, 90] degrees",
+        )?;
+        let lon = self.within(
+            &format!("{key}lon_deg"),
+            lon,
+            -180.0,
+            360.0,
+            "a longitude in [-180, 360] degrees",
+        )?;
         let alt = self.within(
             &format!("{key}alt_m"),
             alt,
@@ -342,7 +366,10 @@ impl Checker<'_> {
             Err(self.invalid(
                 key,
                 format!("{code:?}"),
-                &format!("one of the nations declared in [[nations]]: {}", known.join(", ")),
+                &format!(
+                    "one of the nations declared in [[nations]]: {}",
+                    known.join(", ")
+                ),
             ))
         }
     }
@@ -351,7 +378,11 @@ impl Checker<'_> {
         if !s.is_empty() && !s.contains([',', '"', '\n', '\r']) {
             Ok(s.to_string())
         } else {
-            Err(self.invalid(key, format!("{s:?}"), "a non-empty name without commas, quotes or newlines"))
+            Err(self.invalid(
+                key,
+                format!("{s:?}"),
+                "a non-empty name without commas, quotes or newlines",
+            ))
         }
     }
 }
@@ -408,14 +439,19 @@ fn epoch(c: &Checker, raw: &RawEpoch) -> Result<(String, f64), ScenarioError> {
 
 fn vehicle(c: &Checker, key: &str, v: &RawVehicle) -> Result<VehicleSpec, ScenarioError> {
     if v.stages.is_empty() {
-        return Err(c.invalid(&format!("{key}.stages"), "[]", "at least one [[...stages]] table"));
+        return Err(c.invalid(
+            &format!("{key}.stages"),
+            "[]",
+            "at least one [[...stages]] table",
+        ));
     }
     let mut stages = Vec::with_capacity(v.stages.len());
     for (i, s) in v.stages.iter().enumerate() {
         let k = format!("{key}.stages[{i}].");
         stages.push(StageSpec {
             dry_mass_kg: c.positive(&format!("{k}dry_mass_kg"), s.dry_mass_kg)?,
-            propellant_mass_kg: c.positive(&format!("{k}propellant_mass_kg"), s.propellant_mass_kg)?,
+            propellant_mass_kg: c
+                .positive(&format!("{k}propellant_mass_kg"), s.propellant_mass_kg)?,
             thrust_n: c.positive(&format!("{k}thrust_n"), s.thrust_n)?,
             burn_time_s: c.positive(&format!("{k}burn_time_s"), s.burn_time_s)?,
             ballistic_coefficient_kg_m2: c.positive(
@@ -453,7 +489,12 @@ fn default_phase_s(index: usize, revisit_s: f64) -> f64 {
     ((index as f64 + 1.0) * golden).fract() * revisit_s
 }
 
-fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result<Scenario, ScenarioError> {
+fn validate(
+    raw: RawScenario,
+    idx: &SpanIndex,
+    file: &str,
+    stem: &str,
+) -> Result<Scenario, ScenarioError> {
     let c = Checker { idx };
     let (epoch_rfc3339, epoch_unix_s) = epoch(&c, &raw.epoch)?;
     let duration_s = match raw.duration_s {
@@ -470,10 +511,18 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
         let key = format!("nations[{i}].code");
         let ok = n.code.len() == 2 && n.code.chars().all(|ch| ch.is_ascii_uppercase());
         if !ok {
-            return Err(c.invalid(&key, format!("{:?}", n.code), "an ISO 3166-1 alpha-2 code in capitals, e.g. \"KR\""));
+            return Err(c.invalid(
+                &key,
+                format!("{:?}", n.code),
+                "an ISO 3166-1 alpha-2 code in capitals, e.g. \"KR\"",
+            ));
         }
         if nations.iter().any(|m| m.code == n.code) {
-            return Err(c.invalid(&key, format!("{:?}", n.code), "a nation code not declared before"));
+            return Err(c.invalid(
+                &key,
+                format!("{:?}", n.code),
+                "a nation code not declared before",
+            ));
         }
         nations.push(Nation {
             code: n.code.clone(),
@@ -508,16 +557,27 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
                     return Err(c.invalid(
                         &format!("{key}.class"),
                         format!("{name:?}"),
-                        &format!("one of the missile classes: {}", crate::vehicles::class_names().join(", ")),
+                        &format!(
+                            "one of the missile classes: {}",
+                            crate::vehicles::class_names().join(", ")
+                        ),
                     ))
                 }
             },
             (None, Some(v)) => (None, vehicle(&c, &format!("{key}.vehicle"), v)?),
             (Some(_), Some(_)) => {
-                return Err(c.invalid(&format!("{key}.class"), "both `class` and [launches.vehicle]", "either `class` or [launches.vehicle], not both"))
+                return Err(c.invalid(
+                    &format!("{key}.class"),
+                    "both `class` and [launches.vehicle]",
+                    "either `class` or [launches.vehicle], not both",
+                ))
             }
             (None, None) => {
-                return Err(c.invalid(&key, "neither `class` nor [launches.vehicle]", "`class = \"NAME\"` or a [launches.vehicle] table"))
+                return Err(c.invalid(
+                    &key,
+                    "neither `class` nor [launches.vehicle]",
+                    "`class = \"NAME\"` or a [launches.vehicle] table",
+                ))
             }
         };
         let at = idx.at_key(&key);
@@ -538,7 +598,10 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
             return Err(ScenarioError::Launch { at, source });
         }
         launches.push(LaunchSpec {
-            name: l.name.clone().unwrap_or_else(|| format!("launch-{}", i + 1)),
+            name: l
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("launch-{}", i + 1)),
             class,
             launch,
             at,
@@ -551,27 +614,63 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
         let k = |name: &str| format!("{key}.{name}");
         let id = c.identifier(&k("id"), &s.id)?;
         if sensors.iter().any(|o| o.id == id) {
-            return Err(c.invalid(&k("id"), format!("{id:?}"), "a sensor id not used by another sensor"));
+            return Err(c.invalid(
+                &k("id"),
+                format!("{id:?}"),
+                "a sensor id not used by another sensor",
+            ));
         }
         let nation = c.nation(&k("nation"), &s.nation, &nations)?;
         let kind = SensorKind::parse(&s.kind).ok_or_else(|| {
-            c.invalid(&k("type"), format!("{:?}", s.kind), &format!("one of {}", SensorKind::NAMES.join(", ")))
+            c.invalid(
+                &k("type"),
+                format!("{:?}", s.kind),
+                &format!("one of {}", SensorKind::NAMES.join(", ")),
+            )
         })?;
         let site = c.site(&format!("{key}."), s.lat_deg, s.lon_deg, s.alt_m)?;
         let max_range_m = c.positive(&k("max_range_m"), s.max_range_m)?;
-        let min_el = c.within(&k("min_elevation_deg"), s.min_elevation_deg, -90.0, 90.0, "an elevation in [-90, 90] degrees")?;
+        let min_el = c.within(
+            &k("min_elevation_deg"),
+            s.min_elevation_deg,
+            -90.0,
+            90.0,
+            "an elevation in [-90, 90] degrees",
+        )?;
         let max_el = match s.max_elevation_deg {
-            Some(v) => c.within(&k("max_elevation_deg"), v, -90.0, 90.0, "an elevation in [-90, 90] degrees")?,
+            Some(v) => c.within(
+                &k("max_elevation_deg"),
+                v,
+                -90.0,
+                90.0,
+                "an elevation in [-90, 90] degrees",
+            )?,
             None => 90.0,
         };
         if max_el <= min_el {
-            return Err(c.invalid(&k("max_elevation_deg"), max_el, &format!("an elevation above min_elevation_deg = {min_el}")));
+            return Err(c.invalid(
+                &k("max_elevation_deg"),
+                max_el,
+                &format!("an elevation above min_elevation_deg = {min_el}"),
+            ));
         }
         let sector = match (s.azimuth_min_deg, s.azimuth_max_deg) {
             (None, None) => AzimuthSector::FULL,
             (Some(lo), Some(hi)) => {
-                let lo = c.within(&k("azimuth_min_deg"), lo, -360.0, 360.0, "an azimuth in [-360, 360] degrees")?;
-                let hi = c.within(&k("azimuth_max_deg"), hi, -360.0, 720.0, "an azimuth in [-360, 720] degrees")?;
+                let lo = c.within(
+                    &k("azimuth_min_deg"),
+                    lo,
+                    -360.0,
+                    360.0,
+                    "an azimuth in [-360, 360] degrees",
+                )?;
+                let hi = c.within(
+                    &k("azimuth_max_deg"),
+                    hi,
+                    -360.0,
+                    720.0,
+                    "an azimuth in [-360, 720] degrees",
+                )?;
                 let span = hi - lo;
                 if span.abs() >= 360.0 {
                     AzimuthSector::FULL
@@ -590,12 +689,30 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
                     }
                 }
             }
-            (Some(_), None) => return Err(c.invalid(&k("azimuth_max_deg"), "missing", "both azimuth_min_deg and azimuth_max_deg, or neither (all round)")),
-            (None, Some(_)) => return Err(c.invalid(&k("azimuth_min_deg"), "missing", "both azimuth_min_deg and azimuth_max_deg, or neither (all round)")),
+            (Some(_), None) => {
+                return Err(c.invalid(
+                    &k("azimuth_max_deg"),
+                    "missing",
+                    "both azimuth_min_deg and azimuth_max_deg, or neither (all round)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(c.invalid(
+                    &k("azimuth_min_deg"),
+                    "missing",
+                    "both azimuth_min_deg and azimuth_max_deg, or neither (all round)",
+                ))
+            }
         };
         let revisit_s = c.positive(&k("revisit_s"), s.revisit_s)?;
         let phase_s = match s.phase_s {
-            Some(p) => c.within(&k("phase_s"), p, 0.0, revisit_s, "a phase in [0, revisit_s] seconds")?,
+            Some(p) => c.within(
+                &k("phase_s"),
+                p,
+                0.0,
+                revisit_s,
+                "a phase in [0, revisit_s] seconds",
+            )?,
             None => default_phase_s(i, revisit_s),
         };
         sensors.push(SensorSpec {
@@ -613,9 +730,22 @@ fn validate(raw: RawScenario, idx: &SpanIndex, file: &str, stem: &str) -> Result
             phase_s,
             sigma_range_m: c.positive(&k("sigma_range_m"), s.sigma_range_m)?,
             sigma_azimuth_rad: c.positive(&k("sigma_azimuth_mrad"), s.sigma_azimuth_mrad)? * 1e-3,
-            sigma_elevation_rad: c.positive(&k("sigma_elevation_mrad"), s.sigma_elevation_mrad)? * 1e-3,
-            p_detection: c.within(&k("p_detection"), s.p_detection, 0.0, 1.0, "a probability in [0, 1]")?,
-            false_alarms_per_scan: c.within(&k("false_alarms_per_scan"), s.false_alarms_per_scan, 0.0, 1.0e4, "a mean count in [0, 10000]")?,
+            sigma_elevation_rad: c.positive(&k("sigma_elevation_mrad"), s.sigma_elevation_mrad)?
+                * 1e-3,
+            p_detection: c.within(
+                &k("p_detection"),
+                s.p_detection,
+                0.0,
+                1.0,
+                "a probability in [0, 1]",
+            )?,
+            false_alarms_per_scan: c.within(
+                &k("false_alarms_per_scan"),
+                s.false_alarms_per_scan,
+                0.0,
+                1.0e4,
+                "a mean count in [0, 10000]",
+            )?,
         });
     }
 

@@ -78,8 +78,11 @@ pub struct SimSummary {
 
 impl SimOutput {
     pub fn summary(&self) -> SimSummary {
-        let mut per_sensor: Vec<(String, u64, u64)> =
-            self.sensors.iter().map(|s| (s.sensor_id.clone(), 0, 0)).collect();
+        let mut per_sensor: Vec<(String, u64, u64)> = self
+            .sensors
+            .iter()
+            .map(|s| (s.sensor_id.clone(), 0, 0))
+            .collect();
         for l in &self.labels {
             if let Some(e) = per_sensor.iter_mut().find(|e| e.0 == l.sensor_id) {
                 if l.object_id == 0 {
@@ -209,7 +212,9 @@ fn position_at(traj: &Trajectory, dt_s: f64, t_s: f64) -> Option<nalgebra::Vecto
     if n == 0 || !(t_s >= ts[0] && t_s <= ts[n - 1]) {
         return None;
     }
-    let p = |k: usize| nalgebra::Vector3::new(traj.samples[k][0], traj.samples[k][1], traj.samples[k][2]);
+    let p = |k: usize| {
+        nalgebra::Vector3::new(traj.samples[k][0], traj.samples[k][1], traj.samples[k][2])
+    };
     if n == 1 {
         return Some(p(0));
     }
@@ -292,10 +297,7 @@ pub fn simulate(
         .min(0.0);
     let end_s = match scenario.duration_s {
         Some(d) => d,
-        None => trajectories
-            .iter()
-            .map(|t| t.t_end_s())
-            .fold(0.0, f64::max),
+        None => trajectories.iter().map(|t| t.t_end_s()).fold(0.0, f64::max),
     };
     if scenario.duration_s.is_some() {
         for t in &mut trajectories {
@@ -312,11 +314,9 @@ pub fn simulate(
         .iter()
         .map(|t| {
             let n = t.samples.len().max(1) as f64;
-            let c = t
-                .samples
-                .iter()
-                .fold(nalgebra::Vector3::zeros(), |acc, s| acc + nalgebra::Vector3::new(s[0], s[1], s[2]))
-                / n;
+            let c = t.samples.iter().fold(nalgebra::Vector3::zeros(), |acc, s| {
+                acc + nalgebra::Vector3::new(s[0], s[1], s[2])
+            }) / n;
             let r = t
                 .samples
                 .iter()

@@ -108,7 +108,10 @@ pub fn run(args: Args) -> CliResult {
             scenario.epoch_rfc3339,
             args.seed
         );
-        println!("  {:<16} {:>10} {:>12}", "sensor", "detections", "false alarms");
+        println!(
+            "  {:<16} {:>10} {:>12}",
+            "sensor", "detections", "false alarms"
+        );
         for (id, hits, fas) in &summary.per_sensor {
             println!("  {id:<16} {hits:>10} {fas:>12}");
         }
