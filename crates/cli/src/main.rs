@@ -8,8 +8,6 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod exit;
 
-use exit::CliError;
-
 /// trilink: allied missile-warning data sharing, for warning only.
 ///
 /// A scenario (TOML) describes launches, the radars of several nations and the links between

@@ -1,3 +1,4 @@
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,12 @@ impl<T: Record> CsvWriter<T> {
             source,
         };
         let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
+        // The temporary file is created private (0600); the result is an ordinary data file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644)).map_err(err)?;
+        }
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&target).map_err(|e| err(e.error))?;
         Ok(self.rows)
@@ -86,8 +93,6 @@ pub fn write_all<'a, T: Record + 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-
     use crate::{read_all, TrackRow};
 
     #[test]
@@ -113,6 +118,12 @@ mod tests {
         write_all(&path, [&row]).unwrap();
         let back: Vec<TrackRow> = read_all(&path).unwrap();
         assert_eq!(back, vec![row]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "an output file is readable by others, like any data file");
+        }
     }
 
     #[test]
