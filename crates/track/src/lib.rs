@@ -30,5 +30,5 @@ pub use error::TrackError;
 pub use ipp::GroundPoint;
 pub use tracker::{
     EndedTrack, LatePolicy, Phase, TrackUpdate, Tracker, TrackerConfig, TrackerStats,
-    MODEL_BALLISTIC, MODEL_BOOST,
+    MODEL_BALLISTIC, MODEL_BOOST, MODEL_REENTRY,
 };

@@ -50,6 +50,10 @@ pub trait MotionModel {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ballistic {
     pub q_psd_m2_s3: f64,
+    /// Ballistic coefficient m/(Cd·A) of the drag term (kg/m²); 0 for no drag. With drag, the
+    /// US76 atmosphere of the physics crate (the simulator's) is used; the drag derivatives are
+    /// left out of the state-transition matrix and covered by the process noise.
+    pub drag_beta_kg_m2: f64,
     /// Longest RK4 step (s); RK4 at 10 s keeps the state error at the millimetre level.
     pub max_step_s: f64,
     pub name: &'static str,
@@ -59,6 +63,7 @@ impl Ballistic {
     pub fn free_flight(q_psd_m2_s3: f64) -> Self {
         Self {
             q_psd_m2_s3,
+            drag_beta_kg_m2: 0.0,
             max_step_s: 10.0,
             name: "ballistic",
         }
@@ -69,8 +74,20 @@ impl Ballistic {
     pub fn boost(q_psd_m2_s3: f64) -> Self {
         Self {
             q_psd_m2_s3,
+            drag_beta_kg_m2: 0.0,
             max_step_s: 10.0,
             name: "boost",
+        }
+    }
+
+    /// Flight through the atmosphere with a nominal ballistic coefficient: the "re-entry"
+    /// model of the IMM (endo-atmospheric flight of short-range missiles included).
+    pub fn reentry(q_psd_m2_s3: f64, beta_kg_m2: f64) -> Self {
+        Self {
+            q_psd_m2_s3,
+            drag_beta_kg_m2: beta_kg_m2,
+            max_step_s: 2.0,
+            name: "reentry",
         }
     }
 }
@@ -88,6 +105,37 @@ fn deriv(x: &StateVec) -> StateVec {
     let (r, v) = split(x);
     let a = free_flight_acceleration(&r, &v);
     StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
+}
+
+#[inline]
+fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
+    let (r, v) = split(x);
+    let a = free_flight_acceleration(&r, &v)
+        + trilink_physics::atmosphere::drag_acceleration(&r, &v, beta);
+    StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
+}
+
+/// One RK4 step of state and state-transition matrix with drag in the state only.
+fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (StateVec, StateCov) {
+    let jac = |x: &StateVec| accel_position_jacobian(&Vector3::new(x[0], x[1], x[2]));
+    let k1 = deriv_drag(x, beta);
+    let m1 = a_times(phi, &jac(x));
+    let x2 = x + 0.5 * h * k1;
+    let p2 = phi + 0.5 * h * m1;
+    let k2 = deriv_drag(&x2, beta);
+    let m2 = a_times(&p2, &jac(&x2));
+    let x3 = x + 0.5 * h * k2;
+    let p3 = phi + 0.5 * h * m2;
+    let k3 = deriv_drag(&x3, beta);
+    let m3 = a_times(&p3, &jac(&x3));
+    let x4 = x + h * k3;
+    let p4 = phi + h * m3;
+    let k4 = deriv_drag(&x4, beta);
+    let m4 = a_times(&p4, &jac(&x4));
+    (
+        x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4),
+        phi + (h / 6.0) * (m1 + 2.0 * m2 + 2.0 * m3 + m4),
+    )
 }
 
 /// ∂(acceleration)/∂r for the point-mass gravity plus the centrifugal term.
@@ -181,7 +229,11 @@ impl MotionModel for Ballistic {
             let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
             let h = dt_s / steps;
             for _ in 0..steps as usize {
-                let (nx, np) = rk4_with_stm(&xs, &phi, h);
+                let (nx, np) = if self.drag_beta_kg_m2 > 0.0 {
+                    rk4_with_stm_drag(&xs, &phi, h, self.drag_beta_kg_m2)
+                } else {
+                    rk4_with_stm(&xs, &phi, h)
+                };
                 xs = nx;
                 phi = np;
             }
@@ -202,7 +254,7 @@ impl MotionModel for Ballistic {
     }
 
     fn same_dynamics(&self, other: &Self) -> bool {
-        self.max_step_s == other.max_step_s
+        self.max_step_s == other.max_step_s && self.drag_beta_kg_m2 == other.drag_beta_kg_m2
     }
 }
 

@@ -20,10 +20,11 @@ use crate::measure::{AerSensor, MeasVec};
 use crate::motion::{Ballistic, StateCov, StateVec};
 use crate::TrackError;
 
-/// Model index of the IMM: 0 unpowered (ballistic), 1 boost.
+/// Model index of the IMM: 0 unpowered (ballistic), 1 boost, 2 re-entry (drag).
 pub const MODEL_BALLISTIC: usize = 0;
 pub const MODEL_BOOST: usize = 1;
-const N_MODELS: usize = 2;
+pub const MODEL_REENTRY: usize = 2;
+const N_MODELS: usize = 3;
 
 /// What to do with a detection older than the scan being processed (an out-of-sequence
 /// measurement). See docs/decisions/0403-out-of-sequence-detections.md.
@@ -49,6 +50,12 @@ pub struct TrackerConfig {
     pub sojourn_boost_s: f64,
     /// Prior probability of the boost model for a new track.
     pub initial_boost_probability: f64,
+    /// White-noise PSD (m²/s³) and nominal ballistic coefficient (kg/m²) of the re-entry
+    /// model, its mean sojourn (s) and prior probability for a new track.
+    pub q_reentry_m2_s3: f64,
+    pub beta_reentry_kg_m2: f64,
+    pub sojourn_reentry_s: f64,
+    pub initial_reentry_probability: f64,
     /// M-of-N confirmation: M hits within N scans of the initiating sensor.
     pub confirm_m: u32,
     pub confirm_n: u32,
@@ -79,6 +86,10 @@ impl Default for TrackerConfig {
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
+            q_reentry_m2_s3: 20.0,
+            beta_reentry_kg_m2: 3000.0,
+            sojourn_reentry_s: 120.0,
+            initial_reentry_probability: 0.1,
             confirm_m: 4,
             confirm_n: 6,
             tentative_max_gap_s: 30.0,
@@ -127,6 +138,24 @@ impl TrackerConfig {
         }
         if !(self.seed_accel_mps2.is_finite() && self.seed_accel_mps2 >= 0.0) {
             return bad("seed_accel_mps2", self.seed_accel_mps2, "a finite number not below zero");
+        }
+        for (key, v) in [
+            ("q_reentry_m2_s3", self.q_reentry_m2_s3),
+            ("beta_reentry_kg_m2", self.beta_reentry_kg_m2),
+            ("sojourn_reentry_s", self.sojourn_reentry_s),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(key, v, "a finite number greater than zero");
+            }
+        }
+        if !(0.0..=1.0).contains(&self.initial_reentry_probability)
+            || !(self.initial_boost_probability + self.initial_reentry_probability <= 1.0)
+        {
+            return bad(
+                "initial_reentry_probability",
+                self.initial_reentry_probability,
+                "a probability in [0, 1] that with initial_boost_probability sums to at most 1",
+            );
         }
         if !(0.0..=1.0).contains(&self.initial_boost_probability) {
             return bad(
@@ -178,7 +207,7 @@ pub struct TrackUpdate {
     pub nis: f64,
     pub nis_dof: u32,
     pub phase: Phase,
-    /// IMM model probabilities: `[ballistic, boost]`.
+    /// IMM model probabilities: `[ballistic, boost, reentry]`.
     pub model_probability: [f64; N_MODELS],
     /// Detections associated so far.
     pub hits: u32,
@@ -390,8 +419,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             models: [
                 Ballistic::free_flight(cfg.q_ballistic_m2_s3),
                 Ballistic::boost(cfg.q_boost_m2_s3),
+                Ballistic::reentry(cfg.q_reentry_m2_s3, cfg.beta_reentry_kg_m2),
             ],
-            mean_sojourn_s: [cfg.sojourn_ballistic_s, cfg.sojourn_boost_s],
+            mean_sojourn_s: [cfg.sojourn_ballistic_s, cfg.sojourn_boost_s, cfg.sojourn_reentry_s],
         };
         let n = infos.len();
         Ok(Self {
@@ -900,8 +930,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.initiator
             .initiate(sensor, &self.unused, &mut self.new_tracks);
         let mu0 = [
-            1.0 - self.cfg.initial_boost_probability,
+            1.0 - self.cfg.initial_boost_probability - self.cfg.initial_reentry_probability,
             self.cfg.initial_boost_probability,
+            self.cfg.initial_reentry_probability,
         ];
         let new_tracks = std::mem::take(&mut self.new_tracks);
         for nt in &new_tracks {
@@ -972,7 +1003,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let geo = Ecef(r).to_geodetic();
         let phase = if mu[MODEL_BOOST] > 0.5 {
             Phase::Boost
-        } else if geo.alt_m < 100_000.0 && geo.up().dot(&v) < 0.0 {
+        } else if mu[MODEL_REENTRY] > 0.5 || (geo.alt_m < 100_000.0 && geo.up().dot(&v) < 0.0) {
             Phase::Terminal
         } else {
             Phase::Midcourse

@@ -139,11 +139,12 @@ pub fn run(args: Args) -> CliResult {
         let st = tracker.stats();
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "trilink track: {} detections in {:.3} s ({:.0}/s); {} confirmed tracks, {} late rows dropped; wrote {} track rows, {} impact rows, {} launch rows to {}",
+            "trilink track: {} detections in {:.3} s ({:.0}/s); {} confirmed tracks ({} merged into another), {} late rows dropped; wrote {} track rows, {} impact rows, {} launch rows to {}",
             st.detections,
             secs,
             st.detections as f64 / secs.max(1e-9),
             st.tracks_confirmed,
+            st.tracks_merged,
             st.late_dropped,
             n_tracks,
             n_impacts,
