@@ -5,7 +5,8 @@
 //!   terms, integrated with its state-transition matrix ([`motion::Ballistic`]);
 //! - [`measure::MeasurementModel`]: azimuth, elevation and range in each sensor's own frame
 //!   ([`measure::AerSensor`]);
-//! - [`filter`]: the EKF update in Joseph form and an IMM over a ballistic and a boost model;
+//! - [`filter`]: the EKF update in Joseph form and an IMM over ballistic, boost and re-entry
+//!   (drag) models;
 //! - [`assoc::Associator`]: χ² gating, clustering of the gate graph, GNN by Kuhn–Munkres;
 //! - [`manage::Initiator`] and [`manage::Deleter`]: two-point initiation, M-of-N confirmation,
 //!   deletion on missed updates or covariance growth;
