@@ -86,6 +86,27 @@ fn json_only_writes_no_report_and_grid_changes_the_grid() {
 }
 
 #[test]
+fn tracks_without_nis_columns_give_null_nis_and_no_impacts_file_gives_null_impact() {
+    let dir = known_dir();
+    let path = dir.path().join("tracks.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let trimmed: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            cols[..cols.len() - 2].join(",")
+        })
+        .collect();
+    fs::write(&path, trimmed.join("\n") + "\n").unwrap();
+    fs::remove_file(dir.path().join("impacts.csv")).unwrap();
+    let out = eval(dir.path(), &["--json-only"]).success().get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["nis"], Value::Null);
+    assert_eq!(v["impact"], Value::Null);
+    assert!((num(&v, "nees.position.average") - 3.0).abs() < 1e-6);
+}
+
+#[test]
 fn a_missing_file_exits_2_and_names_it() {
     let dir = known_dir();
     fs::remove_file(dir.path().join("tracks.csv")).unwrap();
