@@ -11,7 +11,7 @@
 use nalgebra::{Matrix2, Matrix3, Vector3};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 
-use crate::motion::{rk4_state, rk4_with_stm, StateCov, StateVec};
+use crate::motion::{rk4_state_drag, rk4_with_stm, rk4_with_stm_drag, StateCov, StateVec};
 
 /// χ² quantile with 2 degrees of freedom at 0.95: `−2 ln 0.05`.
 pub const CHI2_2DOF_95: f64 = 5.991_464_547_107_979;
@@ -39,6 +39,11 @@ pub struct CrossingConfig {
     /// Give up looking backward for a launch point after this long (s): no ballistic missile
     /// flies longer, and a longer search only costs time on tracks of something else.
     pub max_back_s: f64,
+    /// Ballistic coefficient (kg/m²) of the drag applied on the way down (US76, the
+    /// simulator's atmosphere); 0 for none. Drag is zero above 400 km, so it only matters for
+    /// the endo-atmospheric part, where leaving it out puts the impact tens of km downrange.
+    /// Not applied backwards (a launch point is found from the ballistic arc).
+    pub drag_beta_kg_m2: f64,
 }
 
 impl Default for CrossingConfig {
@@ -47,6 +52,7 @@ impl Default for CrossingConfig {
             step_s: 20.0,
             max_duration_s: 7200.0,
             max_back_s: 2400.0,
+            drag_beta_kg_m2: 3000.0,
         }
     }
 }
@@ -81,6 +87,9 @@ pub fn ellipse_95(cov_en: &Matrix2<f64>) -> (f64, f64, f64) {
 /// Longest step of the state-transition integration (s): Φ varies on the orbital time scale
 /// (~1 h), so 60 s steps change the ground ellipse by far less than a metre.
 const STM_STEP_S: f64 = 60.0;
+/// Below this height drag matters, and steps are kept to [`AIR_STEP_S`].
+const AIR_TOP_M: f64 = 120_000.0;
+const AIR_STEP_S: f64 = 2.0;
 
 /// Height above the ellipsoid, cheap (no iteration); within a metre of the exact value below
 /// 1000 km, which is all the crossing search needs.
@@ -98,6 +107,7 @@ pub fn ground_crossing(
     cfg: &CrossingConfig,
 ) -> Option<GroundPoint> {
     let sign = if forward { 1.0 } else { -1.0 };
+    let beta = if forward { cfg.drag_beta_kg_m2 } else { 0.0 };
     let mut h0 = approx_height_m(x);
     if !(h0 > 0.0) {
         return None;
@@ -114,7 +124,10 @@ pub fn ground_crossing(
         if h0 < speed * step {
             step = (h0 / speed).clamp(0.5, cfg.step_s);
         }
-        let next = rk4_state(&xs, sign * step);
+        if beta > 0.0 && h0 < AIR_TOP_M {
+            step = step.min(AIR_STEP_S);
+        }
+        let next = rk4_state_drag(&xs, sign * step, beta);
         let h1 = approx_height_m(&next);
         if h1 <= 0.0 {
             bracket = Some((xs, step, h0, h1));
@@ -129,7 +142,7 @@ pub fn ground_crossing(
     // under a metre near the ground) and the vertical rate uses the geocentric direction; that
     // only changes how fast Newton converges, not where it converges to.
     let mut dt = step * h0 / (h0 - h1);
-    let mut xc = rk4_state(&xs, sign * dt);
+    let mut xc = rk4_state_drag(&xs, sign * dt, beta);
     for _ in 0..6 {
         let r = Vector3::new(xc[0], xc[1], xc[2]);
         let rate = sign * (r / r.norm()).dot(&xc.fixed_rows::<3>(3).into_owned());
@@ -138,21 +151,28 @@ pub fn ground_crossing(
         }
         let ddt = -approx_height_m(&xc) / rate;
         dt = (dt + ddt).clamp(0.0, step);
-        xc = rk4_state(&xs, sign * dt);
+        xc = rk4_state_drag(&xs, sign * dt, beta);
         if ddt.abs() < 1e-6 {
             break;
         }
     }
     let total_s = elapsed + dt;
     // 3. State-transition matrix over the whole arc, in long steps.
-    let n = (total_s / STM_STEP_S).ceil().max(1.0);
-    let h = sign * total_s / n;
+    // Long steps in vacuum; short ones where drag acts (below 120 km).
     let mut xphi = *x;
     let mut phi = StateCov::identity();
-    for _ in 0..n as usize {
-        let (nx, np) = rk4_with_stm(&xphi, &phi, h);
+    let mut done = 0.0;
+    while done < total_s - 1e-9 {
+        let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
+        let h = (if in_air { AIR_STEP_S } else { STM_STEP_S }).min(total_s - done);
+        let (nx, np) = if in_air {
+            rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
+        } else {
+            rk4_with_stm(&xphi, &phi, sign * h)
+        };
         xphi = nx;
         phi = np;
+        done += h;
     }
     let p_end = phi * p * phi.transpose();
     let r = Vector3::new(xc[0], xc[1], xc[2]);
@@ -231,7 +251,10 @@ mod tests {
             &x0,
             &(StateCov::identity() * 100.0),
             true,
-            &CrossingConfig::default(),
+            &CrossingConfig {
+                drag_beta_kg_m2: 0.0,
+                ..CrossingConfig::default()
+            },
         )
         .unwrap();
         let miss = Ecef(gp.site.to_ecef().0).distance_m(&Geodetic { alt_m: 0.0, ..truth }.to_ecef());

@@ -116,7 +116,7 @@ fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
 }
 
 /// One RK4 step of state and state-transition matrix with drag in the state only.
-fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (StateVec, StateCov) {
+pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (StateVec, StateCov) {
     let jac = |x: &StateVec| accel_position_jacobian(&Vector3::new(x[0], x[1], x[2]));
     let k1 = deriv_drag(x, beta);
     let m1 = a_times(phi, &jac(x));
@@ -194,6 +194,18 @@ pub fn rk4_with_stm(x: &StateVec, phi: &StateCov, h: f64) -> (StateVec, StateCov
         x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4),
         phi + (h / 6.0) * (m1 + 2.0 * m2 + 2.0 * m3 + m4),
     )
+}
+
+/// One RK4 step of the state alone, with drag at ballistic coefficient `beta` (kg/m²; 0 = none).
+pub fn rk4_state_drag(x: &StateVec, h: f64, beta: f64) -> StateVec {
+    if beta <= 0.0 {
+        return rk4_state(x, h);
+    }
+    let k1 = deriv_drag(x, beta);
+    let k2 = deriv_drag(&(x + 0.5 * h * k1), beta);
+    let k3 = deriv_drag(&(x + 0.5 * h * k2), beta);
+    let k4 = deriv_drag(&(x + h * k3), beta);
+    x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 }
 
 /// One RK4 step of the state alone.

@@ -136,6 +136,13 @@ impl TrackerConfig {
                 return bad(key, v, "a finite number greater than zero");
             }
         }
+        if !(self.crossing.drag_beta_kg_m2.is_finite() && self.crossing.drag_beta_kg_m2 >= 0.0) {
+            return bad(
+                "crossing.drag_beta_kg_m2",
+                self.crossing.drag_beta_kg_m2,
+                "a finite number not below zero",
+            );
+        }
         if !(self.seed_accel_mps2.is_finite() && self.seed_accel_mps2 >= 0.0) {
             return bad("seed_accel_mps2", self.seed_accel_mps2, "a finite number not below zero");
         }
