@@ -87,9 +87,12 @@ pub fn ellipse_95(cov_en: &Matrix2<f64>) -> (f64, f64, f64) {
 /// Longest step of the state-transition integration (s): Φ varies on the orbital time scale
 /// (~1 h), so 60 s steps change the ground ellipse by far less than a metre.
 const STM_STEP_S: f64 = 60.0;
-/// Below this height drag matters, and steps are kept to [`AIR_STEP_S`].
+/// Below this height drag matters, and steps are kept short.
 const AIR_TOP_M: f64 = 120_000.0;
-const AIR_STEP_S: f64 = 2.0;
+/// Drag changes the speed on a time scale of tens of seconds even low down (|v|/|a| ≈ 20–60 s),
+/// so 5 s RK4 steps follow it; Φ is smoother still.
+const AIR_STEP_S: f64 = 5.0;
+const AIR_STM_STEP_S: f64 = 10.0;
 
 /// Height above the ellipsoid, cheap (no iteration); within a metre of the exact value below
 /// 1000 km, which is all the crossing search needs.
@@ -164,7 +167,7 @@ pub fn ground_crossing(
     let mut done = 0.0;
     while done < total_s - 1e-9 {
         let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
-        let h = (if in_air { AIR_STEP_S } else { STM_STEP_S }).min(total_s - done);
+        let h = (if in_air { AIR_STM_STEP_S } else { STM_STEP_S }).min(total_s - done);
         let (nx, np) = if in_air {
             rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
         } else {

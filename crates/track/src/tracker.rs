@@ -98,7 +98,7 @@ impl Default for TrackerConfig {
             max_speed_mps: 8_000.0,
             seed_max_age_s: 20.0,
             seed_accel_mps2: 60.0,
-            ground_point_interval_s: 0.0,
+            ground_point_interval_s: 1.0,
             crossing: CrossingConfig::default(),
             late: LatePolicy::Drop,
         }

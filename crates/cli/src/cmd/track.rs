@@ -49,9 +49,10 @@ pub struct Args {
     /// and go on, instead of stopping with an error. Tracks are never updated backwards.
     #[arg(long)]
     pub drop_late: bool,
-    /// Shortest interval between two launch/impact predictions of one track (s); 0 predicts at
-    /// every update.
-    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    /// Shortest interval between two launch/impact predictions of one track (s of data time);
+    /// 0 predicts at every update. The default predicts at every update of a track seen by one
+    /// radar at 1 Hz or slower, and once a second when several radars update it.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
     pub ground_point_interval: f64,
     /// Probability that a true detection falls inside a track's gate.
     #[arg(long, default_value_t = 0.9997, value_name = "P")]
