@@ -1016,7 +1016,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             Phase::Midcourse
         };
         let mut impact = None;
-        if t_s - tr.last_ground_t_s >= self.cfg.ground_point_interval_s {
+        // A microsecond of slack: scan times such as 29.000000000000004 must not skip a prediction.
+        if t_s - tr.last_ground_t_s >= self.cfg.ground_point_interval_s - 1e-6 {
             tr.last_ground_t_s = t_s;
             impact = ground_crossing(t_s, &x, &p, true, &self.cfg.crossing);
             // A launch point back-propagated from a thrusting state is meaningless; prefer
