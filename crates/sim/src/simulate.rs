@@ -202,54 +202,6 @@ impl SimOutput {
     }
 }
 
-/// Position at `t_s` by cubic Hermite interpolation of the samples around it, the same formula
-/// as `Trajectory::state_at`, but finding the interval from the uniform step instead of a
-/// binary search: the search's cache misses over a thousand trajectories were the largest
-/// cost of scanning (docs/decisions/0303).
-fn position_at(traj: &Trajectory, dt_s: f64, t_s: f64) -> Option<nalgebra::Vector3<f64>> {
-    let ts = &traj.t_s;
-    let n = ts.len();
-    if n == 0 || !(t_s >= ts[0] && t_s <= ts[n - 1]) {
-        return None;
-    }
-    let p = |k: usize| {
-        nalgebra::Vector3::new(traj.samples[k][0], traj.samples[k][1], traj.samples[k][2])
-    };
-    if n == 1 {
-        return Some(p(0));
-    }
-    // Samples are dt apart except the first (a separation instant) and the last (impact), so
-    // the guess is off by at most one or two; walk to the right interval.
-    let mut i = (((t_s - ts[0]) / dt_s) as usize).min(n - 2);
-    while i > 0 && ts[i] > t_s {
-        i -= 1;
-    }
-    while i + 2 < n && ts[i + 1] <= t_s {
-        i += 1;
-    }
-    if ts[i] == t_s {
-        return Some(p(i));
-    }
-    if ts[i + 1] == t_s {
-        return Some(p(i + 1));
-    }
-    let (t0, t1) = (ts[i], ts[i + 1]);
-    let h = t1 - t0;
-    let s = (t_s - t0) / h;
-    let (a, b) = (&traj.samples[i], &traj.samples[i + 1]);
-    let p0 = nalgebra::Vector3::new(a[0], a[1], a[2]);
-    let v0 = nalgebra::Vector3::new(a[3], a[4], a[5]);
-    let p1 = nalgebra::Vector3::new(b[0], b[1], b[2]);
-    let v1 = nalgebra::Vector3::new(b[3], b[4], b[5]);
-    let s2 = s * s;
-    let s3 = s2 * s;
-    let h00 = 2.0 * s3 - 3.0 * s2 + 1.0;
-    let h10 = s3 - 2.0 * s2 + s;
-    let h01 = -2.0 * s3 + 3.0 * s2;
-    let h11 = s3 - s2;
-    Some(h00 * p0 + h10 * h * v0 + h01 * p1 + h11 * h * v1)
-}
-
 /// Flies every launch and scans every sensor. Deterministic in `opts.seed`: each sensor draws
 /// from its own ChaCha8 stream (seed, sensor index), so adding a sensor does not change what
 /// the others see.
@@ -359,7 +311,7 @@ pub fn simulate(
             }
             for &oi in &candidates {
                 let (o, traj) = (&objects[oi], &trajectories[oi]);
-                let Some(p) = position_at(traj, opts.dt_s, t) else {
+                let Some(p) = traj.position_at(t, opts.dt_s) else {
                     continue;
                 };
                 let Some(truth) = radar.visible(&p) else {
@@ -422,15 +374,15 @@ mod tests {
             let (t0, t1) = (traj.t_start_s(), traj.t_end_s());
             let mut t = t0;
             while t <= t1 {
-                let a = position_at(traj, 0.1, t).unwrap();
+                let a = traj.position_at(t, 0.1).unwrap();
                 let b = traj.state_at(t).unwrap();
                 let d = (a - nalgebra::Vector3::new(b[0], b[1], b[2])).norm();
                 assert!(d < 1e-6, "{:?} at {t}: {d} m", traj.kind);
                 t += 0.737;
             }
-            assert!(position_at(traj, 0.1, t1).is_some());
-            assert!(position_at(traj, 0.1, t1 + 0.01).is_none());
-            assert!(position_at(traj, 0.1, t0 - 0.01).is_none());
+            assert!(traj.position_at(t1, 0.1).is_some());
+            assert!(traj.position_at(t1 + 0.01, 0.1).is_none());
+            assert!(traj.position_at(t0 - 0.01, 0.1).is_none());
         }
     }
 }
