@@ -27,7 +27,10 @@ impl EmbeddedBus {
     }
 
     pub fn client(&self, permissions: Permissions) -> EmbeddedClient {
-        EmbeddedClient { bus: self.clone(), permissions }
+        EmbeddedClient {
+            bus: self.clone(),
+            permissions,
+        }
     }
 }
 
@@ -39,9 +42,17 @@ pub struct EmbeddedClient {
 }
 
 impl Transport for EmbeddedClient {
-    async fn publish(&self, subject: String, _msg_id: String, payload: bytes::Bytes) -> Result<(), BusError> {
+    async fn publish(
+        &self,
+        subject: String,
+        _msg_id: String,
+        payload: bytes::Bytes,
+    ) -> Result<(), BusError> {
         if !self.permissions.may_publish(&subject) {
-            return Err(BusError::PublishDenied { nation: self.permissions.nation, subject });
+            return Err(BusError::PublishDenied {
+                nation: self.permissions.nation,
+                subject,
+            });
         }
         let targets: Vec<mpsc::Sender<Delivery>> = {
             let mut r = self.bus.router.lock().map_err(|_| BusError::Closed)?;
@@ -54,17 +65,27 @@ impl Transport for EmbeddedClient {
         };
         for tx in targets {
             // A subscriber that went away is not the publisher's failure.
-            let _ = tx.send(Delivery::new_unacked(subject.clone(), payload.clone())).await;
+            let _ = tx
+                .send(Delivery::new_unacked(subject.clone(), payload.clone()))
+                .await;
         }
         Ok(())
     }
 
     async fn subscribe(&self, filter: String) -> Result<mpsc::Receiver<Delivery>, BusError> {
         if !self.permissions.may_subscribe(&filter) {
-            return Err(BusError::SubscribeDenied { nation: self.permissions.nation, filter });
+            return Err(BusError::SubscribeDenied {
+                nation: self.permissions.nation,
+                filter,
+            });
         }
         let (tx, rx) = mpsc::channel(QUEUE);
-        self.bus.router.lock().map_err(|_| BusError::Closed)?.subs.push((filter, tx));
+        self.bus
+            .router
+            .lock()
+            .map_err(|_| BusError::Closed)?
+            .subs
+            .push((filter, tx));
         Ok(rx)
     }
 }
@@ -89,14 +110,23 @@ mod tests {
         let jp = bus.client(Permissions::for_nation(n("JP"), &p));
         let mut us_in = us.subscribe("trilink.v1.US.>".into()).await.unwrap();
         let mut jp_in = jp.subscribe("trilink.v1.JP.>".into()).await.unwrap();
-        assert!(matches!(jp.subscribe("trilink.v1.US.>".into()).await, Err(BusError::SubscribeDenied { .. })));
         assert!(matches!(
-            kr.publish("trilink.v1.JP.KR.track".into(), "1".into(), "x".into()).await,
+            jp.subscribe("trilink.v1.US.>".into()).await,
+            Err(BusError::SubscribeDenied { .. })
+        ));
+        assert!(matches!(
+            kr.publish("trilink.v1.JP.KR.track".into(), "1".into(), "x".into())
+                .await,
             Err(BusError::PublishDenied { .. })
         ));
-        kr.publish("trilink.v1.US.KR.track".into(), "1".into(), "hello".into()).await.unwrap();
+        kr.publish("trilink.v1.US.KR.track".into(), "1".into(), "hello".into())
+            .await
+            .unwrap();
         let d = us_in.recv().await.unwrap();
-        assert_eq!((d.subject.as_str(), &d.payload[..]), ("trilink.v1.US.KR.track", &b"hello"[..]));
+        assert_eq!(
+            (d.subject.as_str(), &d.payload[..]),
+            ("trilink.v1.US.KR.track", &b"hello"[..])
+        );
         assert!(jp_in.try_recv().is_err());
     }
 }

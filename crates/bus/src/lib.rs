@@ -31,7 +31,10 @@ pub enum BusError {
     #[error("the bus is closed")]
     Closed,
     #[error("NATS {action}: {detail}")]
-    Nats { action: &'static str, detail: String },
+    Nats {
+        action: &'static str,
+        detail: String,
+    },
     #[error("{path}: {detail}")]
     Config { path: String, detail: String },
 }
@@ -51,13 +54,20 @@ enum Acker {
 
 impl Delivery {
     pub fn new_unacked(subject: String, payload: bytes::Bytes) -> Self {
-        Delivery { subject, payload, acker: Acker::None }
+        Delivery {
+            subject,
+            payload,
+            acker: Acker::None,
+        }
     }
 
     pub async fn ack(self) -> Result<(), BusError> {
         match self.acker {
             Acker::None => Ok(()),
-            Acker::Jet(m) => m.ack().await.map_err(|e| BusError::Nats { action: "ack", detail: e.to_string() }),
+            Acker::Jet(m) => m.ack().await.map_err(|e| BusError::Nats {
+                action: "ack",
+                detail: e.to_string(),
+            }),
         }
     }
 }
@@ -110,7 +120,11 @@ impl Permissions {
     pub fn for_nation(nation: Nation, policy: &Policy) -> Self {
         Permissions {
             nation,
-            publish: policy.rel_to(nation).iter().map(|d| format!("trilink.v1.{d}.{nation}.>")).collect(),
+            publish: policy
+                .rel_to(nation)
+                .iter()
+                .map(|d| format!("trilink.v1.{d}.{nation}.>"))
+                .collect(),
             subscribe: vec![trilink_wire::inbox_filter(nation)],
         }
     }
@@ -157,9 +171,18 @@ mod tests {
     fn subject_matching_follows_nats_wildcards() {
         assert!(subject_matches("trilink.v1.US.>", "trilink.v1.US.KR.track"));
         assert!(!subject_matches("trilink.v1.US.>", "trilink.v1.US"));
-        assert!(subject_matches("trilink.v1.*.KR.track", "trilink.v1.JP.KR.track"));
-        assert!(!subject_matches("trilink.v1.*.KR.track", "trilink.v1.JP.KR.track.x"));
-        assert!(!subject_matches("trilink.v1.JP.>", "trilink.v1.US.KR.track"));
+        assert!(subject_matches(
+            "trilink.v1.*.KR.track",
+            "trilink.v1.JP.KR.track"
+        ));
+        assert!(!subject_matches(
+            "trilink.v1.*.KR.track",
+            "trilink.v1.JP.KR.track.x"
+        ));
+        assert!(!subject_matches(
+            "trilink.v1.JP.>",
+            "trilink.v1.US.KR.track"
+        ));
     }
 
     #[test]
@@ -170,8 +193,14 @@ mod tests {
         p.release(n("US"), [n("KR"), n("JP")]);
         let kr = Permissions::for_nation(n("KR"), &p);
         assert!(kr.may_publish("trilink.v1.US.KR.track"));
-        assert!(!kr.may_publish("trilink.v1.JP.KR.track"), "KR releases nothing to JP");
-        assert!(!kr.may_publish("trilink.v1.US.JP.track"), "KR cannot speak as JP");
+        assert!(
+            !kr.may_publish("trilink.v1.JP.KR.track"),
+            "KR releases nothing to JP"
+        );
+        assert!(
+            !kr.may_publish("trilink.v1.US.JP.track"),
+            "KR cannot speak as JP"
+        );
         let jp = Permissions::for_nation(n("JP"), &p);
         assert!(jp.may_subscribe("trilink.v1.JP.>"));
         assert!(jp.may_subscribe("trilink.v1.JP.US.track"));

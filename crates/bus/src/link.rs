@@ -16,7 +16,11 @@ pub struct LinkSpec {
 }
 
 impl LinkSpec {
-    pub const IDEAL: LinkSpec = LinkSpec { latency_s: 0.0, jitter_s: 0.0, loss: 0.0 };
+    pub const IDEAL: LinkSpec = LinkSpec {
+        latency_s: 0.0,
+        jitter_s: 0.0,
+        loss: 0.0,
+    };
 }
 
 /// Samples each message's fate on one link, reproducibly from a seed.
@@ -27,7 +31,10 @@ pub struct LinkModel {
 
 impl LinkModel {
     pub fn new(spec: LinkSpec, seed: u64) -> Self {
-        LinkModel { spec, rng: ChaCha8Rng::seed_from_u64(seed) }
+        LinkModel {
+            spec,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     pub fn spec(&self) -> LinkSpec {
@@ -40,11 +47,14 @@ impl LinkModel {
             return None;
         }
         let jitter = if self.spec.jitter_s > 0.0 {
-            self.rng.random_range(-self.spec.jitter_s..=self.spec.jitter_s)
+            self.rng
+                .random_range(-self.spec.jitter_s..=self.spec.jitter_s)
         } else {
             0.0
         };
-        Some(Duration::from_secs_f64((self.spec.latency_s + jitter).max(0.0)))
+        Some(Duration::from_secs_f64(
+            (self.spec.latency_s + jitter).max(0.0),
+        ))
     }
 }
 
@@ -54,7 +64,14 @@ mod tests {
 
     #[test]
     fn delays_stay_within_latency_plus_minus_jitter_and_loss_rate_is_close() {
-        let mut m = LinkModel::new(LinkSpec { latency_s: 0.030, jitter_s: 0.005, loss: 0.1 }, 7);
+        let mut m = LinkModel::new(
+            LinkSpec {
+                latency_s: 0.030,
+                jitter_s: 0.005,
+                loss: 0.1,
+            },
+            7,
+        );
         let n = 20_000;
         let mut lost = 0;
         for _ in 0..n {

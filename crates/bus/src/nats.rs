@@ -37,20 +37,29 @@ impl Credentials {
                 _ => {
                     return Err(BusError::Config {
                         path: path.to_string(),
-                        detail: format!("line {}: expected `user=NAME` or `password=SECRET`", i + 1),
+                        detail: format!(
+                            "line {}: expected `user=NAME` or `password=SECRET`",
+                            i + 1
+                        ),
                     })
                 }
             }
         }
         match (user, password) {
             (Some(user), Some(password)) => Ok(Credentials { user, password }),
-            _ => Err(BusError::Config { path: path.to_string(), detail: "needs both `user=` and `password=` lines".into() }),
+            _ => Err(BusError::Config {
+                path: path.to_string(),
+                detail: "needs both `user=` and `password=` lines".into(),
+            }),
         }
     }
 
     pub fn read(path: &std::path::Path) -> Result<Self, BusError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| BusError::Config { path: p.clone(), detail: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| BusError::Config {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
         Self::parse(&p, &text)
     }
 }
@@ -80,7 +89,11 @@ pub async fn connect(url: &str, creds: &Credentials) -> Result<async_nats::Clien
 }
 
 /// Creates (or checks) one stream per nation, one replica. Needs the admin user.
-pub async fn ensure_streams(url: &str, admin: &Credentials, nations: &[Nation]) -> Result<(), BusError> {
+pub async fn ensure_streams(
+    url: &str,
+    admin: &Credentials,
+    nations: &[Nation],
+) -> Result<(), BusError> {
     ensure_streams_replicated(url, admin, nations, 1, Duration::ZERO).await
 }
 
@@ -115,7 +128,12 @@ pub async fn ensure_streams_replicated(
                     let _ = e;
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                Err(e) => return Err(nats_err("create stream")(format!("{}: {e}", stream_name(n)))),
+                Err(e) => {
+                    return Err(nats_err("create stream")(format!(
+                        "{}: {e}",
+                        stream_name(n)
+                    )))
+                }
             }
         }
     }
@@ -134,9 +152,19 @@ pub struct NatsTransport {
 impl NatsTransport {
     /// `consumer_name` names this node's durable consumer; a restarted node with the same name
     /// resumes where it left off.
-    pub async fn connect(url: &str, creds: &Credentials, nation: Nation, consumer_name: &str) -> Result<Self, BusError> {
+    pub async fn connect(
+        url: &str,
+        creds: &Credentials,
+        nation: Nation,
+        consumer_name: &str,
+    ) -> Result<Self, BusError> {
         let client = connect(url, creds).await?;
-        Ok(NatsTransport { js: jetstream::new(client), nation, consumer_name: consumer_name.to_string(), only_new: false })
+        Ok(NatsTransport {
+            js: jetstream::new(client),
+            nation,
+            consumer_name: consumer_name.to_string(),
+            only_new: false,
+        })
     }
 
     /// Makes a new consumer start at messages published from now on, instead of at the start of
@@ -152,7 +180,12 @@ impl NatsTransport {
 }
 
 impl Transport for NatsTransport {
-    async fn publish(&self, subject: String, msg_id: String, payload: bytes::Bytes) -> Result<(), BusError> {
+    async fn publish(
+        &self,
+        subject: String,
+        msg_id: String,
+        payload: bytes::Bytes,
+    ) -> Result<(), BusError> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(async_nats::header::NATS_MESSAGE_ID, msg_id.as_str());
         let ack = self
@@ -160,7 +193,8 @@ impl Transport for NatsTransport {
             .publish_with_headers(subject.clone(), headers, payload)
             .await
             .map_err(|e| nats_err("publish")(format!("{subject}: {e}")))?;
-        ack.await.map_err(|e| nats_err("publish ack")(format!("{subject}: {e}")))?;
+        ack.await
+            .map_err(|e| nats_err("publish ack")(format!("{subject}: {e}")))?;
         Ok(())
     }
 
@@ -186,12 +220,18 @@ impl Transport for NatsTransport {
                         jetstream::consumer::DeliverPolicy::All
                     },
                     // A run's one-off consumers go away by themselves.
-                    inactive_threshold: if self.only_new { Duration::from_secs(600) } else { Duration::ZERO },
+                    inactive_threshold: if self.only_new {
+                        Duration::from_secs(600)
+                    } else {
+                        Duration::ZERO
+                    },
                     ..Default::default()
                 },
             )
             .await
-            .map_err(|e| nats_err("create consumer")(format!("{name}/{}: {e}", self.consumer_name)))?;
+            .map_err(|e| {
+                nats_err("create consumer")(format!("{name}/{}: {e}", self.consumer_name))
+            })?;
         let mut messages = consumer
             .messages()
             .await

@@ -17,7 +17,9 @@ pub fn find_binary() -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join("nats-server")).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join("nats-server"))
+        .find(|p| p.is_file())
 }
 
 /// The server binary, or `None` (with a notice) when it is absent outside CI.
@@ -54,8 +56,12 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts `binary -c config` and waits until `127.0.0.1:port` accepts connections.
     pub fn start(binary: &Path, config: &Path, port: u16, log: &Path) -> Result<Self, BusError> {
-        let err = |detail: String| BusError::Config { path: config.display().to_string(), detail };
-        let log_file = std::fs::File::create(log).map_err(|e| err(format!("log {}: {e}", log.display())))?;
+        let err = |detail: String| BusError::Config {
+            path: config.display().to_string(),
+            detail,
+        };
+        let log_file =
+            std::fs::File::create(log).map_err(|e| err(format!("log {}: {e}", log.display())))?;
         let child = Command::new(binary)
             .arg("-c")
             .arg(config)
@@ -63,7 +69,11 @@ impl NatsServer {
             .stderr(log_file)
             .spawn()
             .map_err(|e| err(format!("starting {}: {e}", binary.display())))?;
-        let mut s = NatsServer { child, url: format!("nats://127.0.0.1:{port}"), port };
+        let mut s = NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            port,
+        };
         let t0 = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = s.child.try_wait() {
@@ -93,7 +103,9 @@ impl Drop for NatsServer {
 /// Whether the server understands `sync_interval` (added in nats-server 2.10).
 pub fn supports_sync_interval(binary: &Path) -> bool {
     let out = match Command::new(binary).arg("--version").output() {
-        Ok(o) => String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        Ok(o) => {
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+        }
         Err(_) => return false,
     };
     // "nats-server: v2.15.1"

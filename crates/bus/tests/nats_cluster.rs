@@ -16,7 +16,9 @@ fn n(s: &str) -> Nation {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_server_loss() {
-    let Some(bin) = require_binary("one_server_per_nation_cluster_carries_released_traffic_and_survives_a_server_loss") else {
+    let Some(bin) = require_binary(
+        "one_server_per_nation_cluster_carries_released_traffic_and_survives_a_server_loss",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -27,7 +29,11 @@ async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_s
     policy.release(n("US"), [n("KR"), n("JP")]);
     let members: Vec<ClusterMember> = nations
         .iter()
-        .map(|x| ClusterMember { name: x.to_string(), client_port: free_port().unwrap(), cluster_port: free_port().unwrap() })
+        .map(|x| ClusterMember {
+            name: x.to_string(),
+            client_port: free_port().unwrap(),
+            cluster_port: free_port().unwrap(),
+        })
         .collect();
     let req = ConfigRequest {
         nations: &nations,
@@ -44,20 +50,49 @@ async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_s
     for m in &members {
         let conf = dir.path().join(format!("nats-server-{}.conf", m.name));
         let log = dir.path().join(format!("{}.log", m.name));
-        servers.insert(m.name.clone(), NatsServer::start(&bin, &conf, m.client_port, &log).unwrap());
+        servers.insert(
+            m.name.clone(),
+            NatsServer::start(&bin, &conf, m.client_port, &log).unwrap(),
+        );
     }
     let url = |name: &str| servers[name].url.clone();
-    ensure_streams_replicated(&url("US"), &creds["admin"], &nations, 3, Duration::from_secs(30)).await.unwrap();
-    let kr = NatsTransport::connect(&url("KR"), &creds["KR"], n("KR"), "KR-node").await.unwrap();
-    let us = NatsTransport::connect(&url("US"), &creds["US"], n("US"), "US-node").await.unwrap();
+    ensure_streams_replicated(
+        &url("US"),
+        &creds["admin"],
+        &nations,
+        3,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let kr = NatsTransport::connect(&url("KR"), &creds["KR"], n("KR"), "KR-node")
+        .await
+        .unwrap();
+    let us = NatsTransport::connect(&url("US"), &creds["US"], n("US"), "US-node")
+        .await
+        .unwrap();
     let mut inbox = us.subscribe("trilink.v1.US.>".into()).await.unwrap();
-    kr.publish("trilink.v1.US.KR.env".into(), "k1".into(), "across the cluster".into()).await.unwrap();
-    let d = tokio::time::timeout(Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    kr.publish(
+        "trilink.v1.US.KR.env".into(),
+        "k1".into(),
+        "across the cluster".into(),
+    )
+    .await
+    .unwrap();
+    let d = tokio::time::timeout(Duration::from_secs(10), inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(&d.payload[..], b"across the cluster");
     d.ack().await.unwrap();
     // Permissions are the same on every server: KR may not publish to JP, even via JP's server.
-    let kr_on_jp = NatsTransport::connect(&url("JP"), &creds["KR"], n("KR"), "KR-node-2").await.unwrap();
-    assert!(kr_on_jp.publish("trilink.v1.JP.KR.env".into(), "k2".into(), "x".into()).await.is_err());
+    let kr_on_jp = NatsTransport::connect(&url("JP"), &creds["KR"], n("KR"), "KR-node-2")
+        .await
+        .unwrap();
+    assert!(kr_on_jp
+        .publish("trilink.v1.JP.KR.env".into(), "k2".into(), "x".into())
+        .await
+        .is_err());
     // Lose JP's server: the US stream still has two of three replicas, so KR → US goes on.
     if let Some(mut s) = servers.remove("JP") {
         s.kill();
@@ -65,14 +100,24 @@ async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_s
     let mut delivered = false;
     for i in 0..40 {
         let id = format!("k-after-{i}");
-        if kr.publish("trilink.v1.US.KR.env".into(), id, "after loss".into()).await.is_ok() {
+        if kr
+            .publish("trilink.v1.US.KR.env".into(), id, "after loss".into())
+            .await
+            .is_ok()
+        {
             delivered = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(delivered, "KR could not publish after JP's server went down");
-    let d = tokio::time::timeout(Duration::from_secs(15), inbox.recv()).await.unwrap().unwrap();
+    assert!(
+        delivered,
+        "KR could not publish after JP's server went down"
+    );
+    let d = tokio::time::timeout(Duration::from_secs(15), inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(&d.payload[..], b"after loss");
     d.ack().await.unwrap();
 }

@@ -20,7 +20,11 @@ fn validation_and_benchmark_pages_are_assembled_from_the_area_pages() {
     // Assemble into a scratch copy so the test never rewrites the working tree.
     let copy = scratch.path();
     std::fs::create_dir_all(copy.join("scripts")).unwrap();
-    std::fs::copy(root.join("scripts/assemble-docs.sh"), copy.join("scripts/assemble-docs.sh")).unwrap();
+    std::fs::copy(
+        root.join("scripts/assemble-docs.sh"),
+        copy.join("scripts/assemble-docs.sh"),
+    )
+    .unwrap();
     for dir in ["docs/validation", "docs/benchmarks"] {
         std::fs::create_dir_all(copy.join(dir)).unwrap();
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
@@ -28,10 +32,19 @@ fn validation_and_benchmark_pages_are_assembled_from_the_area_pages() {
             std::fs::copy(&path, copy.join(dir).join(path.file_name().unwrap())).unwrap();
         }
     }
-    let status = Command::new("bash").arg(copy.join("scripts/assemble-docs.sh")).status().unwrap();
+    let status = Command::new("bash")
+        .arg(copy.join("scripts/assemble-docs.sh"))
+        .status()
+        .unwrap();
     assert!(status.success());
-    for (i, f) in ["docs/VALIDATION.md", "docs/BENCHMARKS.md"].iter().enumerate() {
+    for (i, f) in ["docs/VALIDATION.md", "docs/BENCHMARKS.md"]
+        .iter()
+        .enumerate()
+    {
         let fresh = std::fs::read_to_string(copy.join(f)).unwrap();
-        assert!(fresh == before[i], "{f} is stale: run `bash scripts/assemble-docs.sh` and commit it");
+        assert!(
+            fresh == before[i],
+            "{f} is stale: run `bash scripts/assemble-docs.sh` and commit it"
+        );
     }
 }

@@ -41,8 +41,17 @@ fn known_run_prints_the_worked_out_scores_and_writes_an_svg_report() {
     let out = eval(dir.path(), &[]).success().get_output().stdout.clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     for key in [
-        "parameters", "inputs", "gospa", "rmse", "nees", "nis", "pcrlb", "timeliness",
-        "continuity", "impact", "launch",
+        "parameters",
+        "inputs",
+        "gospa",
+        "rmse",
+        "nees",
+        "nis",
+        "pcrlb",
+        "timeliness",
+        "continuity",
+        "impact",
+        "launch",
     ] {
         assert!(v.get(key).is_some(), "missing key {key}");
     }
@@ -99,7 +108,11 @@ fn tracks_without_nis_columns_give_null_nis_and_no_impacts_file_gives_null_impac
         .collect();
     fs::write(&path, trimmed.join("\n") + "\n").unwrap();
     fs::remove_file(dir.path().join("impacts.csv")).unwrap();
-    let out = eval(dir.path(), &["--json-only"]).success().get_output().stdout.clone();
+    let out = eval(dir.path(), &["--json-only"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["nis"], Value::Null);
     assert_eq!(v["impact"], Value::Null);
@@ -138,7 +151,10 @@ fn a_missing_column_exits_2_naming_it() {
     fs::write(&path, text.replacen("cov_zz", "cov_zzz", 1)).unwrap();
     let err = eval(dir.path(), &[]).code(2).get_output().stderr.clone();
     let err = String::from_utf8(err).unwrap();
-    assert!(err.contains("tracks.csv") && err.contains("cov_zz"), "{err}");
+    assert!(
+        err.contains("tracks.csv") && err.contains("cov_zz"),
+        "{err}"
+    );
 }
 
 #[test]

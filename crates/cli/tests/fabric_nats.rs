@@ -33,22 +33,57 @@ fn setup(test: &str) -> Option<Env> {
     let port = free_port().unwrap();
     let nats = dir.path().join("nats");
     let mut cfg = trilink();
-    cfg.args(["nats-config", "--scenario", "synthetic", "--port", &port.to_string(), "--out"]).arg(&nats);
+    cfg.args([
+        "nats-config",
+        "--scenario",
+        "synthetic",
+        "--port",
+        &port.to_string(),
+        "--out",
+    ])
+    .arg(&nats);
     if !trilink_bus::server::supports_sync_interval(&bin) {
         cfg.arg("--no-sync-always");
     }
     cfg.assert().success();
-    let server = NatsServer::start(&bin, &nats.join("nats-server.conf"), port, &dir.path().join("server.log")).unwrap();
-    trilink().args(["nats-config", "--scenario", "synthetic", "--create-streams", &server.url, "--out"]).arg(&nats).assert().success();
+    let server = NatsServer::start(
+        &bin,
+        &nats.join("nats-server.conf"),
+        port,
+        &dir.path().join("server.log"),
+    )
+    .unwrap();
+    trilink()
+        .args([
+            "nats-config",
+            "--scenario",
+            "synthetic",
+            "--create-streams",
+            &server.url,
+            "--out",
+        ])
+        .arg(&nats)
+        .assert()
+        .success();
     Some(Env { dir, server })
 }
 
 #[test]
 fn run_over_nats_delivers_everything_released_and_nothing_else() {
-    let Some(env) = setup("run_over_nats_delivers_everything_released_and_nothing_else") else { return };
+    let Some(env) = setup("run_over_nats_delivers_everything_released_and_nothing_else") else {
+        return;
+    };
     let out = env.path("run");
     trilink()
-        .args(["run", "synthetic", "--speed", "0", "--bus", &env.server.url, "--nats-dir"])
+        .args([
+            "run",
+            "synthetic",
+            "--speed",
+            "0",
+            "--bus",
+            &env.server.url,
+            "--nats-dir",
+        ])
         .arg(env.path("nats"))
         .arg("--out")
         .arg(&out)
@@ -72,10 +107,20 @@ fn run_over_nats_delivers_everything_released_and_nothing_else() {
 }
 
 fn node(env: &Env, nation: &str, extra: &[&str]) -> Child {
-    let log = std::fs::File::create(env.path(&format!("{nation}-{}.log", std::process::id()))).unwrap();
+    let log =
+        std::fs::File::create(env.path(&format!("{nation}-{}.log", std::process::id()))).unwrap();
     StdCommand::cargo_bin("trilink")
         .unwrap()
-        .args(["node", "--scenario", "synthetic", "--nation", nation, "--bus", &env.server.url, "--nats-dir"])
+        .args([
+            "node",
+            "--scenario",
+            "synthetic",
+            "--nation",
+            nation,
+            "--bus",
+            &env.server.url,
+            "--nats-dir",
+        ])
         .arg(env.path("nats"))
         .arg("--keys")
         .arg(env.path("keys"))
@@ -91,7 +136,12 @@ fn node(env: &Env, nation: &str, extra: &[&str]) -> Child {
 
 fn count(path: &Path, sql: &str) -> i64 {
     match Journal::open_read_only(path) {
-        Ok(j) => j.connection().query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).ok().flatten().unwrap_or(0),
+        Ok(j) => j
+            .connection()
+            .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+            .ok()
+            .flatten()
+            .unwrap_or(0),
         Err(_) => 0,
     }
 }
@@ -109,46 +159,104 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 /// killed node had journaled but not acknowledged come back as recognised duplicates.
 #[test]
 fn a_receiver_killed_with_sigkill_resumes_from_its_journal_losing_and_repeating_nothing() {
-    let Some(env) = setup("a_receiver_killed_with_sigkill_resumes_from_its_journal_losing_and_repeating_nothing") else {
+    let Some(env) = setup(
+        "a_receiver_killed_with_sigkill_resumes_from_its_journal_losing_and_repeating_nothing",
+    ) else {
         return;
     };
     for n in ["KR", "US"] {
-        trilink().args(["keys", "init", "--nation", n, "--dir"]).arg(env.path("keys")).assert().success();
+        trilink()
+            .args(["keys", "init", "--nation", n, "--dir"])
+            .arg(env.path("keys"))
+            .assert()
+            .success();
     }
     let us_journal = env.path("US.sqlite");
     let kr_journal = env.path("KR.sqlite");
     let mut us = node(&env, "US", &["--max-reports", "0", "--idle-exit-s", "60"]);
     // Let the US node create its consumer before KR sends (a durable consumer then holds
     // everything for it, whether it is running or not).
-    wait_for("US journal", Duration::from_secs(20), || count(&us_journal, "SELECT COUNT(*) FROM runs") >= 1);
+    wait_for("US journal", Duration::from_secs(20), || {
+        count(&us_journal, "SELECT COUNT(*) FROM runs") >= 1
+    });
     std::thread::sleep(Duration::from_millis(500));
-    let mut kr = node(&env, "KR", &["--speed", "400", "--max-reports", "1200", "--idle-exit-s", "0.5"]);
+    let mut kr = node(
+        &env,
+        "KR",
+        &[
+            "--speed",
+            "400",
+            "--max-reports",
+            "1200",
+            "--idle-exit-s",
+            "0.5",
+        ],
+    );
     // Kill US once it has processed some of KR's frames, but not all.
     wait_for("US to receive some frames", Duration::from_secs(30), || {
-        count(&us_journal, "SELECT COUNT(*) FROM received WHERE kind = 'tracks'") >= 3
+        count(
+            &us_journal,
+            "SELECT COUNT(*) FROM received WHERE kind = 'tracks'",
+        ) >= 3
     });
     us.kill().unwrap(); // SIGKILL
     us.wait().unwrap();
     let before = count(&us_journal, "SELECT SUM(reports) FROM received");
     assert!(kr.wait().unwrap().success(), "KR node failed");
-    let kr_sent = count(&kr_journal, "SELECT SUM(reports) FROM sent WHERE kind = 'tracks'");
-    let kr_pending = count(&kr_journal, "SELECT COUNT(*) FROM sent WHERE status = 'pending'");
+    let kr_sent = count(
+        &kr_journal,
+        "SELECT SUM(reports) FROM sent WHERE kind = 'tracks'",
+    );
+    let kr_pending = count(
+        &kr_journal,
+        "SELECT COUNT(*) FROM sent WHERE status = 'pending'",
+    );
     let kr_envelopes = count(&kr_journal, "SELECT COUNT(*) FROM sent");
     assert_eq!(kr_sent, 1200);
-    assert_eq!(kr_pending, 0, "every KR envelope acknowledged by the server");
-    assert!(before < kr_sent, "US was killed after everything had arrived ({before}); the test proves nothing");
+    assert_eq!(
+        kr_pending, 0,
+        "every KR envelope acknowledged by the server"
+    );
+    assert!(
+        before < kr_sent,
+        "US was killed after everything had arrived ({before}); the test proves nothing"
+    );
     let mut us2 = node(&env, "US", &["--max-reports", "0", "--idle-exit-s", "2"]);
     assert!(us2.wait().unwrap().success(), "restarted US node failed");
     // Nothing lost: every envelope KR sent is journaled at US, each exactly once (the primary
     // key forbids more), and the reports add up.
-    assert_eq!(count(&us_journal, "SELECT SUM(reports) FROM received WHERE origin = 'KR'"), kr_sent);
-    assert_eq!(count(&us_journal, "SELECT COUNT(*) FROM received WHERE origin = 'KR'"), kr_envelopes);
     assert_eq!(
-        count(&us_journal, "SELECT MAX(sequence) - MIN(sequence) + 1 FROM received WHERE origin = 'KR'"),
+        count(
+            &us_journal,
+            "SELECT SUM(reports) FROM received WHERE origin = 'KR'"
+        ),
+        kr_sent
+    );
+    assert_eq!(
+        count(
+            &us_journal,
+            "SELECT COUNT(*) FROM received WHERE origin = 'KR'"
+        ),
+        kr_envelopes
+    );
+    assert_eq!(
+        count(
+            &us_journal,
+            "SELECT MAX(sequence) - MIN(sequence) + 1 FROM received WHERE origin = 'KR'"
+        ),
         kr_envelopes
     );
     // Nothing processed twice: the two runs processed disjoint sets (each row has one run), both
     // runs did process some, and anything redelivered was recorded as a duplicate.
-    assert_eq!(count(&us_journal, "SELECT COUNT(DISTINCT run_id) FROM received"), 2);
-    assert_eq!(count(&us_journal, "SELECT COUNT(*) FROM rejected WHERE reason <> 'duplicate'"), 0);
+    assert_eq!(
+        count(&us_journal, "SELECT COUNT(DISTINCT run_id) FROM received"),
+        2
+    );
+    assert_eq!(
+        count(
+            &us_journal,
+            "SELECT COUNT(*) FROM rejected WHERE reason <> 'duplicate'"
+        ),
+        0
+    );
 }

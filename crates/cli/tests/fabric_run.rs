@@ -14,13 +14,38 @@ fn check_hub_and_spoke(out: &std::path::Path, stdout: &str, min_reports: u64) {
     let get = |n: &str| nations.iter().find(|v| v["nation"] == n).unwrap().clone();
     let (kr, jp, us) = (get("KR"), get("JP"), get("US"));
     let num = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-    assert_eq!(num(&us["received_from"]["KR"]), num(&kr["reports_sent"]), "{stdout}");
-    assert_eq!(num(&us["received_from"]["JP"]), num(&jp["reports_sent"]), "{stdout}");
-    assert_eq!(num(&kr["received_from"]["US"]), num(&us["reports_sent"]), "{stdout}");
-    assert_eq!(num(&jp["received_from"]["US"]), num(&us["reports_sent"]), "{stdout}");
-    assert!(kr["received_from"].get("JP").is_none() && jp["received_from"].get("KR").is_none(), "{stdout}");
-    let total: u64 = [&kr, &jp, &us].iter().map(|v| num(&v["reports_sent"])).sum();
-    assert!(total >= min_reports, "only {total} reports shared: {stdout}");
+    assert_eq!(
+        num(&us["received_from"]["KR"]),
+        num(&kr["reports_sent"]),
+        "{stdout}"
+    );
+    assert_eq!(
+        num(&us["received_from"]["JP"]),
+        num(&jp["reports_sent"]),
+        "{stdout}"
+    );
+    assert_eq!(
+        num(&kr["received_from"]["US"]),
+        num(&us["reports_sent"]),
+        "{stdout}"
+    );
+    assert_eq!(
+        num(&jp["received_from"]["US"]),
+        num(&us["reports_sent"]),
+        "{stdout}"
+    );
+    assert!(
+        kr["received_from"].get("JP").is_none() && jp["received_from"].get("KR").is_none(),
+        "{stdout}"
+    );
+    let total: u64 = [&kr, &jp, &us]
+        .iter()
+        .map(|v| num(&v["reports_sent"]))
+        .sum();
+    assert!(
+        total >= min_reports,
+        "only {total} reports shared: {stdout}"
+    );
     for v in [&kr, &jp, &us] {
         assert_eq!(v["rejected"].as_object().unwrap().len(), 0, "{stdout}");
     }
@@ -39,7 +64,10 @@ fn run_with_no_arguments_simulates_tracks_and_shares_per_the_hub_and_spoke_polic
         .stdout(predicate::str::contains("each nation's own tracker"));
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     for n in ["KR", "JP", "US"] {
-        assert!(out.join(format!("{n}.journal.sqlite")).is_file(), "{n} journal missing");
+        assert!(
+            out.join(format!("{n}.journal.sqlite")).is_file(),
+            "{n} journal missing"
+        );
     }
     check_hub_and_spoke(&out, &stdout, 50);
 }
@@ -60,8 +88,16 @@ fn run_synthetic_shares_per_the_hub_and_spoke_policy() {
 
 #[test]
 fn run_refuses_an_unknown_scenario_and_bus_with_exit_2() {
-    trilink().args(["run", "no-such-scenario"]).assert().code(2).stderr(predicate::str::contains("no-such-scenario"));
-    trilink().args(["run", "--bus", "tcp://x"]).assert().code(2).stderr(predicate::str::contains("nats://"));
+    trilink()
+        .args(["run", "no-such-scenario"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-scenario"));
+    trilink()
+        .args(["run", "--bus", "tcp://x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nats://"));
     trilink()
         .args(["run", "--bus", "nats://127.0.0.1:1"])
         .assert()
@@ -73,28 +109,64 @@ fn run_refuses_an_unknown_scenario_and_bus_with_exit_2() {
 fn keys_init_writes_a_0600_key_and_a_trust_line_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let k = dir.path().join("keys");
-    trilink().args(["keys", "init", "--nation", "KR", "--dir"]).arg(&k).assert().success().stdout(predicate::str::contains("key id KR-"));
+    trilink()
+        .args(["keys", "init", "--nation", "KR", "--dir"])
+        .arg(&k)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("key id KR-"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(k.join("KR.key.pem")).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(k.join("KR.key.pem"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
     let pem = std::fs::read_to_string(k.join("KR.key.pem")).unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-    trilink().args(["keys", "init", "--nation", "KR", "--dir"]).arg(&k).assert().code(2).stderr(predicate::str::contains("overwrite"));
-    trilink().args(["keys", "init", "--nation", "kr", "--dir"]).arg(&k).assert().code(2);
-    trilink().args(["keys", "init", "--nation", "US", "--dir"]).arg(&k).assert().success();
-    trilink().args(["keys", "list", "--dir"]).arg(&k).assert().success().stdout(predicate::str::contains("2 trusted key(s)"));
+    trilink()
+        .args(["keys", "init", "--nation", "KR", "--dir"])
+        .arg(&k)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("overwrite"));
+    trilink()
+        .args(["keys", "init", "--nation", "kr", "--dir"])
+        .arg(&k)
+        .assert()
+        .code(2);
+    trilink()
+        .args(["keys", "init", "--nation", "US", "--dir"])
+        .arg(&k)
+        .assert()
+        .success();
+    trilink()
+        .args(["keys", "list", "--dir"])
+        .arg(&k)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 trusted key(s)"));
     std::fs::write(k.join("trust.txt"), "KR nonsense\n").unwrap();
-    trilink().args(["keys", "list", "--dir"]).arg(&k).assert().code(2).stderr(predicate::str::contains("trust.txt:1"));
+    trilink()
+        .args(["keys", "list", "--dir"])
+        .arg(&k)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("trust.txt:1"));
 }
 
 #[test]
 fn nats_config_writes_per_nation_permissions_from_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nats");
-    trilink().args(["nats-config", "--port", "4333", "--out"]).arg(&out).assert().success();
+    trilink()
+        .args(["nats-config", "--port", "4333", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     let conf = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
     assert!(conf.contains("listen: \"127.0.0.1:4333\""));
     assert!(conf.contains("sync_interval: always"));
@@ -106,18 +178,34 @@ fn nats_config_writes_per_nation_permissions_from_the_policy() {
         let c = std::fs::read_to_string(out.join(format!("{u}.credentials"))).unwrap();
         assert!(c.contains(&format!("user={u}")));
     }
-    trilink().args(["nats-config", "--out"]).arg(&out).assert().code(2).stderr(predicate::str::contains("--force"));
+    trilink()
+        .args(["nats-config", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
 }
 
 #[test]
 fn nats_config_cluster_writes_one_server_per_nation_with_routes_to_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nats");
-    trilink().args(["nats-config", "--cluster", "--port", "4400", "--out"]).arg(&out).assert().success();
+    trilink()
+        .args(["nats-config", "--cluster", "--port", "4400", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     for (n, port) in [("KR", 4400), ("JP", 4401), ("US", 4402)] {
         let conf = std::fs::read_to_string(out.join(format!("nats-server-{n}.conf"))).unwrap();
-        assert!(conf.contains(&format!("listen: \"127.0.0.1:{port}\"")), "{n}");
+        assert!(
+            conf.contains(&format!("listen: \"127.0.0.1:{port}\"")),
+            "{n}"
+        );
         assert!(conf.contains(&format!("server_name: trilink-{n}")));
-        assert_eq!(conf.matches("nats-route://").count(), 2, "{n} routes to the other two");
+        assert_eq!(
+            conf.matches("nats-route://").count(),
+            2,
+            "{n} routes to the other two"
+        );
     }
 }

@@ -27,13 +27,19 @@ fn flight_detections() -> String {
     let radar = LocalFrame::new(Geodetic::from_degrees(36.5, 129.0, 300.0).unwrap());
     let (sa, ca) = 1.9f64.sin_cos();
     let (sg, cg) = 0.73f64.sin_cos();
-    let v = launch.rotate_to_ecef(&trilink_geo::Vector3::new(3100.0 * cg * sa, 3100.0 * cg * ca, 3100.0 * sg));
+    let v = launch.rotate_to_ecef(&trilink_geo::Vector3::new(
+        3100.0 * cg * sa,
+        3100.0 * cg * ca,
+        3100.0 * sg,
+    ));
     let r = launch.origin().0;
     let mut s = State6::new(r.x, r.y, r.z, v.x, v.y, v.z);
     let mut text = format!("{DET_HEADER},extra\n");
     let mut k: u64 = 12345;
     let mut noise = || {
-        k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        k = k
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((k >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2.0
     };
     for step in 1..=6000 {
@@ -72,7 +78,12 @@ fn tracks_a_flight_and_writes_the_three_files() {
     fs::write(dir.path().join("detections.csv"), flight_detections()).unwrap();
     let out = dir.path().join("out");
     trilink()
-        .args(["track", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "track",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let tracks = fs::read_to_string(out.join("tracks.csv")).unwrap();
@@ -83,14 +94,26 @@ fn tracks_a_flight_and_writes_the_three_files() {
     );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() > 100, "{} track rows", rows.len());
-    assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("1")), "one track, id 1");
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(1) == Some("1")),
+        "one track, id 1"
+    );
     let impacts = fs::read_to_string(out.join("impacts.csv")).unwrap();
     assert!(impacts.lines().count() > 100);
     let launches = fs::read_to_string(out.join("launches.csv")).unwrap();
     assert_eq!(launches.lines().count(), 2, "{launches}");
     // The launch estimate lands near the real site (40°N 125°E), within a few km.
-    let f: Vec<f64> = launches.lines().nth(1).unwrap().split(',').map(|x| x.parse().unwrap()).collect();
-    assert!((f[2] - 40.0).abs() < 0.1 && (f[3] - 125.0).abs() < 0.1, "{launches}");
+    let f: Vec<f64> = launches
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(
+        (f[2] - 40.0).abs() < 0.1 && (f[3] - 125.0).abs() < 0.1,
+        "{launches}"
+    );
 }
 
 fn expect_input_error(det_text: &str, needle: &str) {
@@ -102,31 +125,44 @@ fn expect_input_error(det_text: &str, needle: &str) {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(needle));
-    assert!(!dir.path().join("tracks.csv").exists(), "no partial output on failure");
+    assert!(
+        !dir.path().join("tracks.csv").exists(),
+        "no partial output on failure"
+    );
 }
 
 #[test]
 fn unknown_sensor_is_an_input_error_with_its_line() {
     expect_input_error(
-        &format!("{DET_HEADER}\n1,KR-1,1e6,1,0.2,30,0.001,0.001\n2,XX-9,1e6,1,0.2,30,0.001,0.001\n"),
+        &format!(
+            "{DET_HEADER}\n1,KR-1,1e6,1,0.2,30,0.001,0.001\n2,XX-9,1e6,1,0.2,30,0.001,0.001\n"
+        ),
         "detections.csv:3",
     );
 }
 
 #[test]
 fn nan_is_an_input_error_with_its_line() {
-    expect_input_error(&format!("{DET_HEADER}\n1,KR-1,NaN,1,0.2,30,0.001,0.001\n"), "detections.csv:2");
+    expect_input_error(
+        &format!("{DET_HEADER}\n1,KR-1,NaN,1,0.2,30,0.001,0.001\n"),
+        "detections.csv:2",
+    );
 }
 
 #[test]
 fn negative_sigma_is_an_input_error_with_its_line() {
-    expect_input_error(&format!("{DET_HEADER}\n1,KR-1,1e6,1,0.2,-30,0.001,0.001\n"), "sigma_range_m");
+    expect_input_error(
+        &format!("{DET_HEADER}\n1,KR-1,1e6,1,0.2,-30,0.001,0.001\n"),
+        "sigma_range_m",
+    );
 }
 
 #[test]
 fn rows_out_of_time_order_are_an_input_error_with_their_line() {
     expect_input_error(
-        &format!("{DET_HEADER}\n5,KR-1,1e6,1,0.2,30,0.001,0.001\n4,KR-1,1e6,1,0.2,30,0.001,0.001\n"),
+        &format!(
+            "{DET_HEADER}\n5,KR-1,1e6,1,0.2,30,0.001,0.001\n4,KR-1,1e6,1,0.2,30,0.001,0.001\n"
+        ),
         "detections.csv:3",
     );
 }
@@ -154,7 +190,10 @@ fn missing_column_is_an_input_error() {
 
 #[test]
 fn truncated_last_line_is_an_input_error_with_its_line() {
-    expect_input_error(&format!("{DET_HEADER}\n1,KR-1,1e6,1,0.2,30,0.001,0.001\n2,KR-1,1e6,1"), "detections.csv:3");
+    expect_input_error(
+        &format!("{DET_HEADER}\n1,KR-1,1e6,1,0.2,30,0.001,0.001\n2,KR-1,1e6,1"),
+        "detections.csv:3",
+    );
 }
 
 #[test]
@@ -172,5 +211,7 @@ fn help_explains_inputs_and_outputs() {
         .args(["track", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("impacts.csv").and(predicate::str::contains("--drop-late")));
+        .stdout(
+            predicate::str::contains("impacts.csv").and(predicate::str::contains("--drop-late")),
+        );
 }

@@ -37,7 +37,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| gospa(&x, &y, params))
     });
     let (x, y) = picture(100, 10e3, 2);
-    c.bench_function("gospa 100 in a 10 km cluster", |b| b.iter(|| gospa(&x, &y, params)));
+    c.bench_function("gospa 100 in a 10 km cluster", |b| {
+        b.iter(|| gospa(&x, &y, params))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -14,7 +14,13 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 /// `[lower, upper]` such that the mean of N independent χ²-distributed samples whose degrees of
 /// freedom add up to `total_dof` lies inside with probability `prob`. `None` for no samples.
 pub fn mean_chi_square_bounds(total_dof: f64, n: usize, prob: f64) -> Option<(f64, f64)> {
-    if n == 0 || total_dof.is_nan() || total_dof <= 0.0 || prob.is_nan() || prob <= 0.0 || prob >= 1.0 {
+    if n == 0
+        || total_dof.is_nan()
+        || total_dof <= 0.0
+        || prob.is_nan()
+        || prob <= 0.0
+        || prob >= 1.0
+    {
         return None;
     }
     let dist = ChiSquared::new(total_dof).ok()?;
@@ -109,7 +115,10 @@ mod tests {
     fn anees_bounds_for_ten_three_dimensional_samples() {
         // 10 samples of 3-dof NEES: bounds are χ²₃₀ quantiles / 10 = [1.6791, 4.6979].
         let (lo, hi) = mean_chi_square_bounds(30.0, 10, 0.95).unwrap();
-        assert!((lo - 1.6791).abs() < 1e-4 && (hi - 4.6979).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 1.6791).abs() < 1e-4 && (hi - 4.6979).abs() < 1e-4,
+            "{lo} {hi}"
+        );
     }
 
     #[test]

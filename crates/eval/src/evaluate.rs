@@ -476,8 +476,14 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
     let tracks = &run.tracks;
 
     // --- Grid and GOSPA -------------------------------------------------------------------
-    let mut t_min = objects.iter().map(|o| o.t_first_s()).fold(f64::INFINITY, f64::min);
-    let mut t_max = objects.iter().map(|o| o.t_last_s()).fold(f64::NEG_INFINITY, f64::max);
+    let mut t_min = objects
+        .iter()
+        .map(|o| o.t_first_s())
+        .fold(f64::INFINITY, f64::min);
+    let mut t_max = objects
+        .iter()
+        .map(|o| o.t_last_s())
+        .fold(f64::NEG_INFINITY, f64::max);
     for (_, rows) in tracks {
         if let (Some(a), Some(b)) = (rows.first(), rows.last()) {
             t_min = t_min.min(a.time_s);
@@ -570,13 +576,17 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
         mean_localisation_m: mean(gospa_points.iter().map(|g| g.localisation)).unwrap_or(0.0),
         mean_missed_m: mean(gospa_points.iter().map(|g| g.missed)).unwrap_or(0.0),
         mean_false_m: mean(gospa_points.iter().map(|g| g.false_)).unwrap_or(0.0),
-        mean_missed_targets: mean(gospa_points.iter().map(|g| {
-            g.missed / (0.5 * cfg.gospa.c_m.powf(p))
-        }))
+        mean_missed_targets: mean(
+            gospa_points
+                .iter()
+                .map(|g| g.missed / (0.5 * cfg.gospa.c_m.powf(p))),
+        )
         .unwrap_or(0.0),
-        mean_false_tracks: mean(gospa_points.iter().map(|g| {
-            g.false_ / (0.5 * cfg.gospa.c_m.powf(p))
-        }))
+        mean_false_tracks: mean(
+            gospa_points
+                .iter()
+                .map(|g| g.false_ / (0.5 * cfg.gospa.c_m.powf(p))),
+        )
         .unwrap_or(0.0),
         max_m: gospa_points.iter().map(|g| g.gospa_m).fold(0.0, f64::max),
         grid_points: gospa_points.len(),
@@ -730,14 +740,27 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
             .filter_map(|o| o.launch_to_track_s)
             .reduce(f64::max),
         mean_detection_to_track_s: mean(
-            per_object_time.iter().filter_map(|o| o.detection_to_track_s),
+            per_object_time
+                .iter()
+                .filter_map(|o| o.detection_to_track_s),
         ),
-        objects_never_tracked: per_object_time.iter().filter(|o| o.first_track_s.is_none()).count(),
+        objects_never_tracked: per_object_time
+            .iter()
+            .filter(|o| o.first_track_s.is_none())
+            .count(),
         per_object: per_object_time,
     };
 
     // --- Continuity ---------------------------------------------------------------------------
-    let continuity = continuity(objects, &ids_per_object, cfg, existing, covered, live, spurious);
+    let continuity = continuity(
+        objects,
+        &ids_per_object,
+        cfg,
+        existing,
+        covered,
+        live,
+        spurious,
+    );
     for (ob, ids) in ids_per_object.into_iter().enumerate() {
         object_series[ob].ids = ids;
     }
@@ -815,7 +838,8 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
                 p95_error_m: percentile(&errs, 0.95),
                 mean_abs_time_error_s: mean(sel.iter().map(|&i| time_errors[i])),
                 containment_95: mean(
-                    sel.iter().map(|&i| if points[i].inside_95 { 1.0 } else { 0.0 }),
+                    sel.iter()
+                        .map(|&i| if points[i].inside_95 { 1.0 } else { 0.0 }),
                 ),
             });
         }
@@ -844,7 +868,10 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
                         *count.entry(pairs[i].1).or_default() += 1;
                     }
                 }
-                count.into_iter().max_by_key(|&(ob, n)| (n, usize::MAX - ob)).map(|(ob, _)| ob)
+                count
+                    .into_iter()
+                    .max_by_key(|&(ob, n)| (n, usize::MAX - ob))
+                    .map(|(ob, _)| ob)
             });
             let scored = object.and_then(|ob| {
                 let (t0, origin) = origin_of(objects, ob);
@@ -1144,7 +1171,11 @@ mod tests {
         let e = run_known();
         let s = &e.summary;
         // Every assigned row is 300 m and 4 m/s off.
-        assert!((s.rmse.all.position_m.unwrap() - 300.0).abs() < 1e-6, "{:?}", s.rmse.all);
+        assert!(
+            (s.rmse.all.position_m.unwrap() - 300.0).abs() < 1e-6,
+            "{:?}",
+            s.rmse.all
+        );
         assert!((s.rmse.all.velocity_mps.unwrap() - 4.0).abs() < 1e-9);
         // NEES = 300²/30000 = 3 on every row.
         let nees = s.nees.position.as_ref().unwrap();
@@ -1212,7 +1243,9 @@ mod tests {
                     k += 1;
                     continue;
                 }
-                s = rk4_step(t, &s, dt, |_, r, v| trilink_physics::free_flight_acceleration(r, v));
+                s = rk4_step(t, &s, dt, |_, r, v| {
+                    trilink_physics::free_flight_acceleration(r, v)
+                });
                 t = ((t + dt) * 10.0).round() / 10.0;
             }
             out
@@ -1244,7 +1277,10 @@ mod tests {
                     })
                     .collect(),
             );
-            phi.set_column(j, &((final_state(&(x0 + d)) - final_state(&(x0 - d))) / (2.0 * h)));
+            phi.set_column(
+                j,
+                &((final_state(&(x0 + d)) - final_state(&(x0 - d))) / (2.0 * h)),
+            );
         }
         let mut info = Information::<6>::diffuse();
         for (i, det) in dets.iter().enumerate() {
@@ -1281,7 +1317,13 @@ mod tests {
         let a = |id: u64| Some(id);
         let ids = vec![
             vec![(0.0, a(5)), (1.0, a(5)), (2.0, a(6)), (3.0, a(6))],
-            vec![(0.0, a(6)), (1.0, a(6)), (2.0, a(5)), (3.0, None), (4.0, a(7))],
+            vec![
+                (0.0, a(6)),
+                (1.0, a(6)),
+                (2.0, a(5)),
+                (3.0, None),
+                (4.0, a(7)),
+            ],
         ];
         let c = continuity(&objects, &ids, &EvalConfig::default(), 9, 8, 8, 0);
         assert_eq!(c.id_swaps, 1);

@@ -61,7 +61,10 @@ impl GospaParams {
 
     /// The values the brief fixes for trilink: p = 1, c = 5 km.
     pub fn trilink() -> Self {
-        Self { c_m: 5_000.0, p: 1.0 }
+        Self {
+            c_m: 5_000.0,
+            p: 1.0,
+        }
     }
 }
 
@@ -89,7 +92,10 @@ pub fn gospa(x: &[Vector3<f64>], y: &[Vector3<f64>], params: GospaParams) -> Gos
     let c = params.c_m;
     let p = params.p;
     let pairs = optimal_pairs(x, y, params);
-    let localisation: f64 = pairs.iter().map(|&(i, j)| (x[i] - y[j]).norm().powf(p)).sum();
+    let localisation: f64 = pairs
+        .iter()
+        .map(|&(i, j)| (x[i] - y[j]).norm().powf(p))
+        .sum();
     let half_cp = 0.5 * c.powf(p);
     let n_missed = x.len() - pairs.len();
     let n_false = y.len() - pairs.len();
@@ -155,7 +161,11 @@ pub fn optimal_pairs(
         };
         // kuhn_munkres_min needs rows ≤ columns: put the smaller set on the rows.
         let truth_on_rows = ti.len() <= ej.len();
-        let (rows, cols) = if truth_on_rows { (&ti, &ej) } else { (&ej, &ti) };
+        let (rows, cols) = if truth_on_rows {
+            (&ti, &ej)
+        } else {
+            (&ej, &ti)
+        };
         let weights = Matrix::from_fn(rows.len(), cols.len(), |(r, k)| {
             if truth_on_rows {
                 cost(rows[r], cols[k])
@@ -287,11 +297,19 @@ mod tests {
     #[test]
     fn a_pair_beyond_the_cutoff_counts_as_missed_plus_false() {
         // 6 km apart with c = 5 km: min(6000, 5000) = 5000 = 2500 + 2500.
-        let g = gospa(&[v(0.0, 0.0, 0.0)], &[v(6e3, 0.0, 0.0)], GospaParams::trilink());
+        let g = gospa(
+            &[v(0.0, 0.0, 0.0)],
+            &[v(6e3, 0.0, 0.0)],
+            GospaParams::trilink(),
+        );
         assert_eq!(g.gospa_m, 5_000.0);
         assert!(g.pairs.is_empty());
         // 4 km apart is assigned: 4000.
-        let g = gospa(&[v(0.0, 0.0, 0.0)], &[v(4e3, 0.0, 0.0)], GospaParams::trilink());
+        let g = gospa(
+            &[v(0.0, 0.0, 0.0)],
+            &[v(4e3, 0.0, 0.0)],
+            GospaParams::trilink(),
+        );
         assert!(close(g.gospa_m, 4_000.0, 1e-9));
     }
 
@@ -324,7 +342,11 @@ mod tests {
     fn order_two_follows_the_definition() {
         // p = 2, c = 10: one pair at 3, one missed → sqrt(9 + 100/2) = sqrt(59).
         let params = GospaParams::new(10.0, 2.0).unwrap();
-        let g = gospa(&[v(0.0, 0.0, 0.0), v(100.0, 0.0, 0.0)], &[v(0.0, 3.0, 0.0)], params);
+        let g = gospa(
+            &[v(0.0, 0.0, 0.0), v(100.0, 0.0, 0.0)],
+            &[v(0.0, 3.0, 0.0)],
+            params,
+        );
         assert!(close(g.gospa_m, 59f64.sqrt(), 1e-12), "{g:?}");
     }
 

@@ -52,7 +52,11 @@ impl Record for TrackRowExt {
         self.core().check()?;
         if let Some(nis) = self.nis {
             if !(nis.is_finite() && nis >= 0.0) {
-                return Err(("nis", nis.to_string(), "a finite number not below zero, or empty"));
+                return Err((
+                    "nis",
+                    nis.to_string(),
+                    "a finite number not below zero, or empty",
+                ));
             }
         }
         if let Some(dof) = self.nis_dof {
@@ -95,13 +99,27 @@ impl TrackRowExt {
     }
 
     pub fn state(&self) -> State6 {
-        State6::new(self.x_m, self.y_m, self.z_m, self.vx_mps, self.vy_mps, self.vz_mps)
+        State6::new(
+            self.x_m,
+            self.y_m,
+            self.z_m,
+            self.vx_mps,
+            self.vy_mps,
+            self.vz_mps,
+        )
     }
 
     pub fn position_cov(&self) -> Matrix3<f64> {
         Matrix3::new(
-            self.cov_xx, self.cov_xy, self.cov_xz, self.cov_xy, self.cov_yy, self.cov_yz,
-            self.cov_xz, self.cov_yz, self.cov_zz,
+            self.cov_xx,
+            self.cov_xy,
+            self.cov_xz,
+            self.cov_xy,
+            self.cov_yy,
+            self.cov_yz,
+            self.cov_xz,
+            self.cov_yz,
+            self.cov_zz,
         )
     }
 
@@ -285,7 +303,12 @@ fn read_with_lines<T: Record>(path: &Path) -> Result<Vec<(u64, T)>, EvalError> {
 
 fn optional<T: Record>(path: &Path) -> Result<Option<Vec<T>>, EvalError> {
     if path.exists() {
-        Ok(Some(read_with_lines::<T>(path)?.into_iter().map(|(_, r)| r).collect()))
+        Ok(Some(
+            read_with_lines::<T>(path)?
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect(),
+        ))
     } else {
         Ok(None)
     }
@@ -302,7 +325,10 @@ pub fn load_run(dir: &Path, rule: FreeFlightRule) -> Result<RunInputs, EvalError
     let mut frames = Vec::new();
     let mut sensors = Vec::new();
     for (line, s) in sensor_rows {
-        if sensor_index.insert(s.sensor_id.clone(), sensors.len()).is_some() {
+        if sensor_index
+            .insert(s.sensor_id.clone(), sensors.len())
+            .is_some()
+        {
             return Err(EvalError::Inconsistent {
                 file: sensors_path,
                 line,
@@ -338,9 +364,9 @@ pub fn load_run(dir: &Path, rule: FreeFlightRule) -> Result<RunInputs, EvalError
             }
         }
         entry.0.push(r.time_s);
-        entry
-            .1
-            .push(State6::new(r.x_m, r.y_m, r.z_m, r.vx_mps, r.vy_mps, r.vz_mps));
+        entry.1.push(State6::new(
+            r.x_m, r.y_m, r.z_m, r.vx_mps, r.vy_mps, r.vz_mps,
+        ));
     }
     if by_object.is_empty() {
         return Err(EvalError::Content {

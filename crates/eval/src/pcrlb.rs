@@ -49,11 +49,7 @@ impl<const N: usize> Information<N> {
     }
 
     /// Adds the information `Hᵀ R⁻¹ H` of one measurement.
-    pub fn update<const M: usize>(
-        &mut self,
-        h: &SMatrix<f64, M, N>,
-        r_inv: &SMatrix<f64, M, M>,
-    ) {
+    pub fn update<const M: usize>(&mut self, h: &SMatrix<f64, M, N>, r_inv: &SMatrix<f64, M, M>) {
         let add = h.transpose() * r_inv * h;
         self.j += 0.5 * (add + add.transpose());
     }
@@ -156,10 +152,10 @@ pub fn transition_matrix(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::{Matrix2, Matrix1x2, Matrix1, Vector6};
+    use nalgebra::{Matrix1, Matrix1x2, Matrix2, Vector6};
     use trilink_geo::Geodetic;
-    use trilink_physics::integrate::{position, rk4_step};
     use trilink_physics::free_flight_acceleration;
+    use trilink_physics::integrate::{position, rk4_step};
 
     #[test]
     fn static_target_with_n_direct_measurements_has_bound_sigma_squared_over_n() {
@@ -203,8 +199,16 @@ mod tests {
         let tn = times[times.len() - 1];
         let var_v = sigma * sigma / sxx;
         let var_x = sigma * sigma * (1.0 / n + (tn - mean) * (tn - mean) / sxx);
-        assert!((b[(1, 1)] - var_v).abs() < 1e-9 * var_v, "{} vs {var_v}", b[(1, 1)]);
-        assert!((b[(0, 0)] - var_x).abs() < 1e-9 * var_x, "{} vs {var_x}", b[(0, 0)]);
+        assert!(
+            (b[(1, 1)] - var_v).abs() < 1e-9 * var_v,
+            "{} vs {var_v}",
+            b[(1, 1)]
+        );
+        assert!(
+            (b[(0, 0)] - var_x).abs() < 1e-9 * var_x,
+            "{} vs {var_x}",
+            b[(0, 0)]
+        );
     }
 
     #[test]
@@ -220,7 +224,10 @@ mod tests {
         // position bound gives exactly diag(σ_az², σ_el², σ_r²)/n in measurement space.
         let site = Geodetic::from_degrees(36.0, 127.0, 100.0).unwrap();
         let frame = LocalFrame::new(site);
-        let target = Geodetic::from_degrees(39.0, 125.5, 300e3).unwrap().to_ecef().0;
+        let target = Geodetic::from_degrees(39.0, 125.5, 300e3)
+            .unwrap()
+            .to_ecef()
+            .0;
         let h = aer_jacobian(&frame, &target).unwrap();
         let sig = Vector3::new(1e-3, 2e-3, 50.0);
         let r_inv = Matrix3::from_diagonal(&sig.map(|s| 1.0 / (s * s)));
@@ -239,7 +246,10 @@ mod tests {
     #[test]
     fn aer_jacobian_matches_finite_differences() {
         let frame = LocalFrame::new(Geodetic::from_degrees(35.0, 139.0, 20.0).unwrap());
-        let p = Geodetic::from_degrees(38.5, 133.0, 450e3).unwrap().to_ecef().0;
+        let p = Geodetic::from_degrees(38.5, 133.0, 450e3)
+            .unwrap()
+            .to_ecef()
+            .0;
         let h = aer_jacobian(&frame, &p).unwrap();
         let aer = |q: &Vector3<f64>| {
             let a = frame.aer_of(&trilink_geo::Ecef(*q));
@@ -267,9 +277,12 @@ mod tests {
             let mut x = *s;
             let n = 600;
             for k in 0..n {
-                x = rk4_step(k as f64 * span / n as f64, &x, span / n as f64, |_, r, v| {
-                    free_flight_acceleration(r, v)
-                });
+                x = rk4_step(
+                    k as f64 * span / n as f64,
+                    &x,
+                    span / n as f64,
+                    |_, r, v| free_flight_acceleration(r, v),
+                );
             }
             x
         };
@@ -297,7 +310,12 @@ mod tests {
             let col = (flow(&(s0 + d), span) - flow(&(s0 - d), span)) / (2.0 * steps[i]);
             for k in 0..6 {
                 let tol = 1e-5 * phi.row(k).norm().max(1.0);
-                assert!((phi[(k, i)] - col[k]).abs() < tol, "Φ[{k},{i}] {} vs {}", phi[(k, i)], col[k]);
+                assert!(
+                    (phi[(k, i)] - col[k]).abs() < tol,
+                    "Φ[{k},{i}] {} vs {}",
+                    phi[(k, i)],
+                    col[k]
+                );
             }
         }
     }

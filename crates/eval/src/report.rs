@@ -181,7 +181,12 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
         ser.grid.iter().map(|g| (g.t_s, f(g))).collect::<Vec<_>>()
     };
     chart.add("GOSPA", colour(6), Style::Line, pts(&|g| g.gospa_m));
-    chart.add("localisation", colour(0), Style::Line, pts(&|g| g.localisation));
+    chart.add(
+        "localisation",
+        colour(0),
+        Style::Line,
+        pts(&|g| g.localisation),
+    );
     chart.add("missed", colour(1), Style::Line, pts(&|g| g.missed));
     chart.add("false", colour(3), Style::Line, pts(&|g| g.false_));
     h.push_str(&chart.render());
@@ -209,14 +214,32 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
     for (k, o) in ser.objects.iter().take(shown).enumerate() {
         let col = colour(k);
         let name = format!("object {}", o.object_id);
-        pos.add(&name, col, Style::Dots, o.errors.iter().map(|e| (e.0, e.1)).collect());
-        pos.add(&format!("{name} PCRLB"), col, Style::Dashed, o.bound.clone());
-        vel.add(&name, col, Style::Dots, o.errors.iter().map(|e| (e.0, e.2)).collect());
+        pos.add(
+            &name,
+            col,
+            Style::Dots,
+            o.errors.iter().map(|e| (e.0, e.1)).collect(),
+        );
+        pos.add(
+            &format!("{name} PCRLB"),
+            col,
+            Style::Dashed,
+            o.bound.clone(),
+        );
+        vel.add(
+            &name,
+            col,
+            Style::Dots,
+            o.errors.iter().map(|e| (e.0, e.2)).collect(),
+        );
         nees.add(
             &name,
             col,
             Style::Dots,
-            o.errors.iter().filter_map(|e| e.3.map(|v| (e.0, v))).collect(),
+            o.errors
+                .iter()
+                .filter_map(|e| e.3.map(|v| (e.0, v)))
+                .collect(),
         );
     }
     h.push_str(&pos.render());
@@ -224,7 +247,12 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
     h.push_str(&nees.render());
     if !ser.nis.is_empty() {
         let mut nis = Chart::new("NIS per update (from tracks.csv)", "time (s)", "NIS").log_y();
-        nis.add("NIS", colour(0), Style::Dots, ser.nis.iter().map(|n| (n.0, n.1)).collect());
+        nis.add(
+            "NIS",
+            colour(0),
+            Style::Dots,
+            ser.nis.iter().map(|n| (n.0, n.1)).collect(),
+        );
         h.push_str(&nis.render());
     }
 
@@ -264,7 +292,10 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
             &format!("object {}", o.object_id),
             colour(k),
             Style::Dots,
-            o.ids.iter().filter_map(|(t, id)| id.map(|v| (*t, v as f64))).collect(),
+            o.ids
+                .iter()
+                .filter_map(|(t, id)| id.map(|v| (*t, v as f64)))
+                .collect(),
         );
     }
     h.push_str(&idc.render());
@@ -289,7 +320,10 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
             "outside",
             colour(1),
             Style::Dots,
-            outside.iter().map(|p| (p.time_to_go_s, p.error_m)).collect(),
+            outside
+                .iter()
+                .map(|p| (p.time_to_go_s, p.error_m))
+                .collect(),
         );
         h.push_str(&ic.render());
         h.push_str(
@@ -298,7 +332,9 @@ pub fn render_html(eval: &Evaluation, dir: &Path) -> String {
              <th>containment</th></tr>",
         );
         for b in &imp.bins {
-            let to = b.time_to_go_to_s.map_or("∞".to_string(), |t| format!("{t:.0}"));
+            let to = b
+                .time_to_go_to_s
+                .map_or("∞".to_string(), |t| format!("{t:.0}"));
             let _ = write!(
                 h,
                 "<tr><td>{:.0}–{to}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\

@@ -119,12 +119,20 @@ impl Chart {
 
     /// The chart as an `<svg>` element, or a short note when there is nothing to draw.
     pub fn render(&self) -> String {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
         let ys = self
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.1))
-            .chain(self.hlines.iter().map(|h| h.0).filter(|y| !self.log_y || *y > 0.0));
+            .chain(
+                self.hlines
+                    .iter()
+                    .map(|h| h.0)
+                    .filter(|y| !self.log_y || *y > 0.0),
+            );
         let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
             (a.min(x), b.max(x))
         });
@@ -132,10 +140,7 @@ impl Chart {
             (a.min(y), b.max(y))
         });
         if !x0.is_finite() || !y0.is_finite() {
-            return format!(
-                "<p class=\"empty\">{}: no data.</p>",
-                escape(&self.title)
-            );
+            return format!("<p class=\"empty\">{}: no data.</p>", escape(&self.title));
         }
         if x1 <= x0 {
             x1 = x0 + 1.0;
@@ -267,7 +272,12 @@ impl Chart {
                 Style::Dots => {
                     let _ = write!(s, "<g fill=\"{}\" fill-opacity=\"0.7\">", ser.colour);
                     for &(x, y) in &ser.points {
-                        let _ = write!(s, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\"/>", px(x), py(y));
+                        let _ = write!(
+                            s,
+                            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\"/>",
+                            px(x),
+                            py(y)
+                        );
                     }
                     s.push_str("</g>");
                 }
@@ -326,7 +336,12 @@ mod tests {
     #[test]
     fn log_chart_drops_non_positive_points() {
         let mut c = Chart::new("t", "x", "y").log_y();
-        c.add("s", colour(1), Style::Dots, vec![(0.0, 0.0), (1.0, 10.0), (2.0, 1000.0)]);
+        c.add(
+            "s",
+            colour(1),
+            Style::Dots,
+            vec![(0.0, 0.0), (1.0, 10.0), (2.0, 1000.0)],
+        );
         assert_eq!(c.series[0].points.len(), 2);
         assert!(c.render().contains("<circle"));
     }

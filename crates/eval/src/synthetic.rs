@@ -141,7 +141,11 @@ pub fn known_answer() -> SyntheticRun {
         ..Default::default()
     };
     run.truth = truth1.iter().chain(truth2.iter()).cloned().collect();
-    run.truth.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.object_id.cmp(&b.object_id)));
+    run.truth.sort_by(|a, b| {
+        a.time_s
+            .total_cmp(&b.time_s)
+            .then(a.object_id.cmp(&b.object_id))
+    });
     // Detections and track rows on whole seconds (every tenth truth sample).
     let mut events: Vec<(f64, u64, State6)> = Vec::new();
     for truth in [&truth1, &truth2] {
@@ -202,10 +206,20 @@ pub fn known_answer() -> SyntheticRun {
             run.tracks.push(track_row(*t, 99, s, far));
         }
     }
-    run.tracks.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.track_id.cmp(&b.track_id)));
+    run.tracks.sort_by(|a, b| {
+        a.time_s
+            .total_cmp(&b.time_s)
+            .then(a.track_id.cmp(&b.track_id))
+    });
 
     for (truth, track_of, north_m, east_m, orientation_deg) in [
-        (&truth1, &(|_: f64| 10u64) as &dyn Fn(f64) -> u64, 1000.0, 0.0, 0.0),
+        (
+            &truth1,
+            &(|_: f64| 10u64) as &dyn Fn(f64) -> u64,
+            1000.0,
+            0.0,
+            0.0,
+        ),
         (
             &truth2,
             &(|t: f64| if t <= 200.0 { 20u64 } else { 21 }) as &dyn Fn(f64) -> u64,

@@ -44,11 +44,26 @@ fn gospa_matches_scipy_reference_vectors() {
         let total_p = g.localisation + g.missed + g.false_;
         let err = (total_p - case.gospa.powf(case.p)).abs();
         worst = worst.max(err / cp);
-        assert!(err <= tol, "case {k}: {} vs scipy {}", g.gospa_m, case.gospa);
-        assert!((g.gospa_m - case.gospa).abs() <= 1e-6 * case.gospa.max(1.0), "case {k}");
+        assert!(
+            err <= tol,
+            "case {k}: {} vs scipy {}",
+            g.gospa_m,
+            case.gospa
+        );
+        assert!(
+            (g.gospa_m - case.gospa).abs() <= 1e-6 * case.gospa.max(1.0),
+            "case {k}"
+        );
         // The split is unique whenever the optimum is: check it where no tie is plausible.
-        assert_eq!((g.n_missed, g.n_false), (case.n_missed, case.n_false), "case {k}");
-        assert!((g.localisation - case.localisation).abs() <= tol, "case {k}");
+        assert_eq!(
+            (g.n_missed, g.n_false),
+            (case.n_missed, case.n_false),
+            "case {k}"
+        );
+        assert!(
+            (g.localisation - case.localisation).abs() <= tol,
+            "case {k}"
+        );
         assert!((g.missed - case.missed).abs() <= tol && (g.false_ - case.false_).abs() <= tol);
     }
     eprintln!("worst |GOSPA^p − scipy| / c^p = {worst:e}");

@@ -11,11 +11,20 @@ const TOL_M: f64 = 1e-3;
 const TOL_RAD: f64 = 1e-9;
 
 fn vectors(name: &str) -> Vec<Vec<f64>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap_or_else(|e| panic!("{name}: {v}: {e}"))).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|v| {
+                    v.parse::<f64>()
+                        .unwrap_or_else(|e| panic!("{name}: {v}: {e}"))
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -51,7 +60,10 @@ fn ecef_to_geodetic_recovers_proj_inputs_from_minus_10_km_to_48000_km() {
         // Longitude is undefined on the axis; the vectors include near-polar points, where an
         // angular error maps to a tiny distance, so judge longitude by the distance it moves.
         let lon_dist_m = d_lon * v[0].hypot(v[1]);
-        assert!(d_lat < TOL_RAD && lon_dist_m < TOL_M && d_alt < TOL_M, "at {v:?}: {d_lat} rad {lon_dist_m} m {d_alt} m");
+        assert!(
+            d_lat < TOL_RAD && lon_dist_m < TOL_M && d_alt < TOL_M,
+            "at {v:?}: {d_lat} rad {lon_dist_m} m {d_alt} m"
+        );
         worst_lat = worst_lat.max(d_lat);
         worst_lon = worst_lon.max(if v[0].hypot(v[1]) > 1.0 { d_lon } else { 0.0 });
         worst_alt = worst_alt.max(d_alt);
@@ -71,8 +83,14 @@ fn enu_and_aer_match_pymap3d() {
         let d_az = angle_diff_rad(aer.az_rad, v[9].to_radians());
         let d_el = (aer.el_rad - v[10].to_radians()).abs();
         let d_range = (aer.range_m - v[11]).abs();
-        assert!(err_enu < TOL_M && d_range < TOL_M, "at {v:?}: enu {err_enu} m, range {d_range} m");
-        assert!(d_az < TOL_RAD && d_el < TOL_RAD, "at {v:?}: az {d_az} rad, el {d_el} rad");
+        assert!(
+            err_enu < TOL_M && d_range < TOL_M,
+            "at {v:?}: enu {err_enu} m, range {d_range} m"
+        );
+        assert!(
+            d_az < TOL_RAD && d_el < TOL_RAD,
+            "at {v:?}: az {d_az} rad, el {d_el} rad"
+        );
         // And back: the AER must lead to the same ECEF point.
         let back = frame.ecef_of(&aer);
         assert!(back.distance_m(&target) < TOL_M, "AER->ECEF at {v:?}");
@@ -91,9 +109,14 @@ fn geodesic_inverse_matches_geographiclib() {
         let d_s = (g.distance_m - v[4]).abs();
         let d_az1 = angle_diff_rad(g.azimuth1_rad, v[5].to_radians());
         let d_az2 = angle_diff_rad(g.azimuth2_rad, v[6].to_radians());
-        assert!(d_s < TOL_M && d_az1 < TOL_RAD && d_az2 < TOL_RAD, "at {v:?}: {d_s} m {d_az1} {d_az2}");
+        assert!(
+            d_s < TOL_M && d_az1 < TOL_RAD && d_az2 < TOL_RAD,
+            "at {v:?}: {d_s} m {d_az1} {d_az2}"
+        );
         worst_s = worst_s.max(d_s);
         worst_az = worst_az.max(d_az1).max(d_az2);
     }
-    println!("geodesic vs GeographicLib: max distance error {worst_s:.3e} m, azimuth {worst_az:.3e} rad");
+    println!(
+        "geodesic vs GeographicLib: max distance error {worst_s:.3e} m, azimuth {worst_az:.3e} rad"
+    );
 }

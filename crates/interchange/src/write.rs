@@ -70,7 +70,9 @@ impl<T: Record> CsvWriter<T> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644)).map_err(err)?;
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(0o644))
+                .map_err(err)?;
         }
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&target).map_err(|e| err(e.error))?;
@@ -122,7 +124,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o644, "an output file is readable by others, like any data file");
+            assert_eq!(
+                mode, 0o644,
+                "an output file is readable by others, like any data file"
+            );
         }
     }
 

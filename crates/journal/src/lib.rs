@@ -21,7 +21,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("journal {path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, JournalError>;
@@ -130,7 +133,10 @@ CREATE INDEX IF NOT EXISTS rejected_reason ON rejected(reason);
 impl Journal {
     pub fn open(path: &Path, sync: SyncPolicy) -> Result<Self> {
         let p = path.display().to_string();
-        let conn = Connection::open(path).map_err(|e| JournalError::Sqlite { path: p.clone(), source: e })?;
+        let conn = Connection::open(path).map_err(|e| JournalError::Sqlite {
+            path: p.clone(),
+            source: e,
+        })?;
         Self::init(conn, p, sync)
     }
 
@@ -139,26 +145,42 @@ impl Journal {
     pub fn open_read_only(path: &Path) -> Result<Self> {
         let p = path.display().to_string();
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| JournalError::Sqlite { path: p.clone(), source: e })?;
-        Ok(Journal { conn, path: p, run_id: 0 })
+            .map_err(|e| JournalError::Sqlite {
+                path: p.clone(),
+                source: e,
+            })?;
+        Ok(Journal {
+            conn,
+            path: p,
+            run_id: 0,
+        })
     }
 
     pub fn open_in_memory() -> Result<Self> {
         let p = ":memory:".to_string();
-        let conn = Connection::open_in_memory().map_err(|e| JournalError::Sqlite { path: p.clone(), source: e })?;
+        let conn = Connection::open_in_memory().map_err(|e| JournalError::Sqlite {
+            path: p.clone(),
+            source: e,
+        })?;
         Self::init(conn, p, SyncPolicy::Normal)
     }
 
     fn init(conn: Connection, path: String, sync: SyncPolicy) -> Result<Self> {
-        let err = |e| JournalError::Sqlite { path: path.clone(), source: e };
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(err)?;
+        let err = |e| JournalError::Sqlite {
+            path: path.clone(),
+            source: e,
+        };
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(err)?;
         debug_assert!(mode == "wal" || mode == "memory");
         let sync_sql = match sync {
             SyncPolicy::Full => "PRAGMA synchronous=FULL",
             SyncPolicy::Normal => "PRAGMA synchronous=NORMAL",
         };
         conn.execute_batch(sync_sql).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute(
             "INSERT INTO runs (pid, started_unix_us) VALUES (?1, ?2)",
@@ -170,7 +192,10 @@ impl Journal {
     }
 
     fn err(&self, e: rusqlite::Error) -> JournalError {
-        JournalError::Sqlite { path: self.path.clone(), source: e }
+        JournalError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        }
     }
 
     /// This process's run number (one per `open`), recorded with everything it received.
@@ -183,17 +208,27 @@ impl Journal {
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
         let path = self.path.clone();
         let run_id = self.run_id;
-        let tx = self.conn.transaction().map_err(|e| JournalError::Sqlite { path: path.clone(), source: e })?;
-        let mut b = Batch { tx: &tx, path: &path, run_id };
+        let tx = self.conn.transaction().map_err(|e| JournalError::Sqlite {
+            path: path.clone(),
+            source: e,
+        })?;
+        let mut b = Batch {
+            tx: &tx,
+            path: &path,
+            run_id,
+        };
         let out = f(&mut b)?;
-        tx.commit().map_err(|e| JournalError::Sqlite { path, source: e })?;
+        tx.commit()
+            .map_err(|e| JournalError::Sqlite { path, source: e })?;
         Ok(out)
     }
 
     /// The sequence number to use next: one past the highest ever journaled as sent.
     pub fn next_sequence(&self) -> Result<u64> {
-        let max: Option<i64> =
-            self.conn.query_row("SELECT MAX(sequence) FROM sent", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(sequence) FROM sent", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         Ok(max.map_or(1, |m| m as u64 + 1))
     }
 
@@ -204,9 +239,12 @@ impl Journal {
             .prepare("SELECT sequence, rel_to, bytes FROM sent WHERE status = 'pending' ORDER BY sequence")
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+            })
             .map_err(|e| self.err(e))?;
-        rows.collect::<std::result::Result<_, _>>().map_err(|e| self.err(e))
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// The most recent `limit` accepted sequence numbers per (origin, node_id), to refill the
@@ -222,14 +260,20 @@ impl Journal {
             )
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))
+            .query_map([limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
             .map_err(|e| self.err(e))?;
-        rows.collect::<std::result::Result<_, _>>().map_err(|e| self.err(e))
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     pub fn counts(&self) -> Result<Counts> {
         let q = |sql: &str| -> Result<u64> {
-            self.conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).map(|v| v.unwrap_or(0) as u64).map_err(|e| self.err(e))
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+                .map(|v| v.unwrap_or(0) as u64)
+                .map_err(|e| self.err(e))
         };
         let mut c = Counts {
             sent: q("SELECT COUNT(*) FROM sent")?,
@@ -243,8 +287,12 @@ impl Journal {
             .conn
             .prepare("SELECT reason, COUNT(*) FROM rejected GROUP BY reason ORDER BY reason")
             .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).map_err(|e| self.err(e))?;
-        c.rejected = rows.collect::<std::result::Result<_, _>>().map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .map_err(|e| self.err(e))?;
+        c.rejected = rows
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
         Ok(c)
     }
 
@@ -263,7 +311,10 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     fn err(&self, e: rusqlite::Error) -> JournalError {
-        JournalError::Sqlite { path: self.path.to_string(), source: e }
+        JournalError::Sqlite {
+            path: self.path.to_string(),
+            source: e,
+        }
     }
 
     pub fn sent(&mut self, s: &Sent<'_>) -> Result<()> {
@@ -272,7 +323,16 @@ impl Batch<'_> {
                 "INSERT INTO sent (sequence, t_unix_us, kind, rel_to, reports, status, bytes)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
             )
-            .and_then(|mut st| st.execute(params![s.sequence as i64, s.t_unix_us, s.kind, s.rel_to, s.reports, s.bytes]))
+            .and_then(|mut st| {
+                st.execute(params![
+                    s.sequence as i64,
+                    s.t_unix_us,
+                    s.kind,
+                    s.rel_to,
+                    s.reports,
+                    s.bytes
+                ])
+            })
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
@@ -336,8 +396,13 @@ impl Batch<'_> {
     /// Whether (origin, node_id, sequence) is already journaled as received.
     pub fn has_received(&mut self, origin: &str, node_id: &str, sequence: u64) -> Result<bool> {
         self.tx
-            .prepare_cached("SELECT 1 FROM received WHERE origin = ?1 AND node_id = ?2 AND sequence = ?3")
-            .and_then(|mut st| st.query_row(params![origin, node_id, sequence as i64], |_| Ok(())).optional())
+            .prepare_cached(
+                "SELECT 1 FROM received WHERE origin = ?1 AND node_id = ?2 AND sequence = ?3",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![origin, node_id, sequence as i64], |_| Ok(()))
+                    .optional()
+            })
             .map(|o| o.is_some())
             .map_err(|e| self.err(e))
     }
@@ -370,7 +435,15 @@ mod tests {
     #[test]
     fn received_is_idempotent_on_origin_node_and_sequence() {
         let mut j = Journal::open_in_memory().unwrap();
-        let fresh = j.batch(|b| Ok([b.received(&rx("KR", 1))?, b.received(&rx("KR", 1))?, b.received(&rx("JP", 1))?])).unwrap();
+        let fresh = j
+            .batch(|b| {
+                Ok([
+                    b.received(&rx("KR", 1))?,
+                    b.received(&rx("KR", 1))?,
+                    b.received(&rx("JP", 1))?,
+                ])
+            })
+            .unwrap();
         assert_eq!(fresh, [true, false, true]);
         assert_eq!(j.counts().unwrap().received, 2);
         assert_eq!(j.counts().unwrap().received_reports, 6);
@@ -385,7 +458,14 @@ mod tests {
             assert_eq!(j.next_sequence().unwrap(), 1);
             j.batch(|b| {
                 for s in 1..=3 {
-                    b.sent(&Sent { sequence: s, t_unix_us: 0, kind: "tracks", rel_to: "US", reports: 1, bytes: b"e" })?;
+                    b.sent(&Sent {
+                        sequence: s,
+                        t_unix_us: 0,
+                        kind: "tracks",
+                        rel_to: "US",
+                        reports: 1,
+                        bytes: b"e",
+                    })?;
                 }
                 b.published(1)?;
                 for s in 1..=10 {
@@ -408,11 +488,22 @@ mod tests {
         assert_eq!(j.next_sequence().unwrap(), 4);
         let pend: Vec<u64> = j.pending().unwrap().into_iter().map(|p| p.0).collect();
         assert_eq!(pend, vec![2, 3]);
-        let mut recent: Vec<u64> = j.recent_received(4).unwrap().into_iter().map(|r| r.2).collect();
+        let mut recent: Vec<u64> = j
+            .recent_received(4)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.2)
+            .collect();
         recent.sort();
         assert_eq!(recent, vec![7, 8, 9, 10]);
-        assert_eq!(j.counts().unwrap().rejected, vec![("undecodable".to_string(), 1)]);
-        let mode: String = j.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            j.counts().unwrap().rejected,
+            vec![("undecodable".to_string(), 1)]
+        );
+        let mode: String = j
+            .connection()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -420,9 +511,23 @@ mod tests {
     fn a_failed_batch_writes_nothing() {
         let mut j = Journal::open_in_memory().unwrap();
         let r = j.batch(|b| {
-            b.sent(&Sent { sequence: 1, t_unix_us: 0, kind: "t", rel_to: "US", reports: 1, bytes: b"" })?;
+            b.sent(&Sent {
+                sequence: 1,
+                t_unix_us: 0,
+                kind: "t",
+                rel_to: "US",
+                reports: 1,
+                bytes: b"",
+            })?;
             // Same sequence twice violates the primary key.
-            b.sent(&Sent { sequence: 1, t_unix_us: 0, kind: "t", rel_to: "US", reports: 1, bytes: b"" })
+            b.sent(&Sent {
+                sequence: 1,
+                t_unix_us: 0,
+                kind: "t",
+                rel_to: "US",
+                reports: 1,
+                bytes: b"",
+            })
         });
         assert!(r.is_err());
         assert_eq!(j.counts().unwrap().sent, 0);

@@ -26,7 +26,9 @@ async fn once(journal_dir: Option<&std::path::Path>) -> Duration {
     let kr_id = Identity::from_seed(n("KR"), "KR-1", [1; 32]);
     let mut trust = TrustStore::new();
     trust.trust(n("KR"), kr_id.verifying_key());
-    let j = |name: &str| journal_dir.map(|d| Journal::open(&d.join(name), SyncPolicy::Normal).expect("journal"));
+    let j = |name: &str| {
+        journal_dir.map(|d| Journal::open(&d.join(name), SyncPolicy::Normal).expect("journal"))
+    };
     let us = run_node(
         NodeConfig::new(n("US"), "US-1", RelTo::default()),
         Identity::from_seed(n("US"), "US-1", [2; 32]),
@@ -62,7 +64,10 @@ async fn once(journal_dir: Option<&std::path::Path>) -> Duration {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut g = c.benchmark_group("embedded_bus_one_core");
     g.sample_size(10);
     g.throughput(Throughput::Elements(REPORTS));
@@ -71,7 +76,11 @@ fn bench(c: &mut Criterion) {
     });
     let dir = tempfile::tempdir().expect("tempdir");
     g.bench_function("seal_publish_open_journaled_normal", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(once(Some(dir.path())))).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| rt.block_on(once(Some(dir.path()))))
+                .sum()
+        })
     });
     g.finish();
 }

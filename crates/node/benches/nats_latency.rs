@@ -22,17 +22,27 @@ fn n(s: &str) -> Nation {
 
 fn arg(name: &str, default: f64) -> f64 {
     let a: Vec<String> = std::env::args().collect();
-    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    a.iter()
+        .position(|x| x == name)
+        .and_then(|i| a.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` smoke mode: nothing to list or run
     }
-    let Some(bin) = require_binary("nats_latency") else { return };
+    let Some(bin) = require_binary("nats_latency") else {
+        return;
+    };
     let rate = arg("--rate", 5000.0);
     let seconds = arg("--seconds", 10.0);
-    let sync = if std::env::args().any(|a| a == "--full") { SyncPolicy::Full } else { SyncPolicy::Normal };
+    let sync = if std::env::args().any(|a| a == "--full") {
+        SyncPolicy::Full
+    } else {
+        SyncPolicy::Normal
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port().expect("port");
     let nations = [n("KR"), n("US")];
@@ -47,17 +57,33 @@ fn main() {
         sync_always: supports_sync_interval(&bin),
     });
     natsconf::write(dir.path(), &g).expect("config");
-    let server = NatsServer::start(&bin, &dir.path().join("nats-server.conf"), port, &dir.path().join("log")).expect("server");
+    let server = NatsServer::start(
+        &bin,
+        &dir.path().join("nats-server.conf"),
+        port,
+        &dir.path().join("log"),
+    )
+    .expect("server");
     let creds: std::collections::HashMap<_, _> = g.users.into_iter().collect();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
     let us_journal = dir.path().join("us.sqlite");
     let (sent, wall_s) = rt.block_on(async {
-        ensure_streams(&server.url, &creds["admin"], &nations).await.expect("streams");
+        ensure_streams(&server.url, &creds["admin"], &nations)
+            .await
+            .expect("streams");
         let kr_id = Identity::from_seed(n("KR"), "KR-1", [1; 32]);
         let mut trust = TrustStore::new();
         trust.trust(n("KR"), kr_id.verifying_key());
-        let us_t = NatsTransport::connect(&server.url, &creds["US"], n("US"), "US-bench").await.expect("US");
-        let kr_t = NatsTransport::connect(&server.url, &creds["KR"], n("KR"), "KR-bench").await.expect("KR");
+        let us_t = NatsTransport::connect(&server.url, &creds["US"], n("US"), "US-bench")
+            .await
+            .expect("US");
+        let kr_t = NatsTransport::connect(&server.url, &creds["KR"], n("KR"), "KR-bench")
+            .await
+            .expect("KR");
         let us = run_node(
             NodeConfig::new(n("US"), "US-1", RelTo::default()),
             Identity::from_seed(n("US"), "US-1", [2; 32]),
@@ -105,22 +131,34 @@ fn main() {
         (sent, wall)
     });
     let j = Journal::open_read_only(&us_journal).expect("journal");
-    let mut st = j.connection().prepare("SELECT t_unix_us, bytes FROM received WHERE kind = 'tracks'").expect("sql");
+    let mut st = j
+        .connection()
+        .prepare("SELECT t_unix_us, bytes FROM received WHERE kind = 'tracks'")
+        .expect("sql");
     let rows = st
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
         .expect("query")
         .filter_map(Result::ok);
     let mut lat_us: Vec<u64> = Vec::new();
     for (t_rx, bytes) in rows {
-        let Ok(env) = pb::SignedEnvelope::decode(bytes.as_slice()) else { continue };
-        let Ok(body) = pb::EnvelopeBody::decode(env.body.as_slice()) else { continue };
-        let Ok(frame) = pb::TrackFrame::decode(body.payload.as_slice()) else { continue };
+        let Ok(env) = pb::SignedEnvelope::decode(bytes.as_slice()) else {
+            continue;
+        };
+        let Ok(body) = pb::EnvelopeBody::decode(env.body.as_slice()) else {
+            continue;
+        };
+        let Ok(frame) = pb::TrackFrame::decode(body.payload.as_slice()) else {
+            continue;
+        };
         for r in frame.reports {
             lat_us.push((t_rx - (r.time_s * 1e6) as i64).max(0) as u64);
         }
     }
     lat_us.sort_unstable();
-    let q = |p: f64| lat_us[((p * lat_us.len() as f64).ceil() as usize).clamp(1, lat_us.len()) - 1] as f64 / 1000.0;
+    let q = |p: f64| {
+        lat_us[((p * lat_us.len() as f64).ceil() as usize).clamp(1, lat_us.len()) - 1] as f64
+            / 1000.0
+    };
     if lat_us.is_empty() {
         println!("nothing received");
         return;

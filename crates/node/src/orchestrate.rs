@@ -19,7 +19,11 @@ use crate::NodeError;
 /// Which bus carries the run.
 pub enum BusChoice {
     Embedded,
-    Nats { url: String, creds: BTreeMap<Nation, Credentials>, admin: Credentials },
+    Nats {
+        url: String,
+        creds: BTreeMap<Nation, Credentials>,
+        admin: Credentials,
+    },
 }
 
 pub struct RunOptions {
@@ -49,15 +53,22 @@ pub async fn run_all(
 ) -> Result<RunReport, NodeError> {
     let t0 = Instant::now();
     let nations = sc.nation_codes();
-    let ids: BTreeMap<Nation, Identity> = nations.iter().map(|&n| (n, Identity::generate(n, format!("{n}-node")))).collect();
+    let ids: BTreeMap<Nation, Identity> = nations
+        .iter()
+        .map(|&n| (n, Identity::generate(n, format!("{n}-node"))))
+        .collect();
     let mut trust = TrustStore::new();
     for (n, id) in &ids {
         trust.trust(*n, id.verifying_key());
     }
     if let Some(dir) = &opts.out_dir {
         let lines: Vec<String> = ids.values().map(|i| i.trust_line()).collect();
-        std::fs::write(dir.join("trust.txt"), lines.join("\n") + "\n")
-            .map_err(|e| NodeError::Scenario { path: dir.display().to_string(), detail: e.to_string() })?;
+        std::fs::write(dir.join("trust.txt"), lines.join("\n") + "\n").map_err(|e| {
+            NodeError::Scenario {
+                path: dir.display().to_string(),
+                detail: e.to_string(),
+            }
+        })?;
     }
     let mut handles: BTreeMap<Nation, NodeHandle> = BTreeMap::new();
     let embedded = EmbeddedBus::new();
@@ -70,30 +81,45 @@ pub async fn run_all(
         cfg.links = nations.iter().map(|&d| (d, sc.link(n, d))).collect();
         cfg.link_seed = opts.seed.wrapping_add(i as u64);
         let journal = match &opts.out_dir {
-            Some(d) => Some(Journal::open(&d.join(format!("{n}.journal.sqlite")), opts.sync)?),
+            Some(d) => Some(Journal::open(
+                &d.join(format!("{n}.journal.sqlite")),
+                opts.sync,
+            )?),
             None => None,
         };
         let h = match &bus {
             BusChoice::Embedded => {
-                run_node(cfg, id, trust.clone(), journal, embedded.client(Permissions::for_nation(n, &sc.policy))).await?
+                run_node(
+                    cfg,
+                    id,
+                    trust.clone(),
+                    journal,
+                    embedded.client(Permissions::for_nation(n, &sc.policy)),
+                )
+                .await?
             }
             BusChoice::Nats { url, creds, .. } => {
                 let c = creds.get(&n).ok_or_else(|| NodeError::Scenario {
                     path: "nats credentials".into(),
                     detail: format!("no credentials for {n}"),
                 })?;
-                let t = NatsTransport::connect(url, c, n, &format!("{n}-run-{run_tag}")).await?.only_new_messages();
+                let t = NatsTransport::connect(url, c, n, &format!("{n}-run-{run_tag}"))
+                    .await?
+                    .only_new_messages();
                 run_node(cfg, id, trust.clone(), journal, t).await?
             }
         };
         handles.insert(n, h);
     }
-    let progress: Option<std::sync::Arc<dyn Fn(f64) + Send + Sync>> = opts.progress.map(std::sync::Arc::from);
+    let progress: Option<std::sync::Arc<dyn Fn(f64) + Send + Sync>> =
+        opts.progress.map(std::sync::Arc::from);
     // Trackers are CPU work: each runs on its own blocking thread so that the nodes' async
     // tasks (and so the latency they measure) never wait behind a tracker update.
     let mut drivers = tokio::task::JoinSet::new();
     for (n, mut src) in sources {
-        let Some(tx) = handles.get(&n).and_then(|h| h.outbound.clone()) else { continue };
+        let Some(tx) = handles.get(&n).and_then(|h| h.outbound.clone()) else {
+            continue;
+        };
         let speed = opts.speed;
         let progress = progress.clone();
         drivers.spawn_blocking(move || {
@@ -121,13 +147,21 @@ pub async fn run_all(
         h.finish_sending().await?;
     }
     // Let the slowest link deliver its last frames.
-    let max_delay_s = sc.links.values().map(|l| l.latency_s + l.jitter_s).fold(0.0, f64::max);
+    let max_delay_s = sc
+        .links
+        .values()
+        .map(|l| l.latency_s + l.jitter_s)
+        .fold(0.0, f64::max);
     tokio::time::sleep(Duration::from_secs_f64(max_delay_s + 0.2)).await;
     let mut per_nation = Vec::new();
     for (n, h) in handles {
         per_nation.push((n, h.stop().await?));
     }
-    Ok(RunReport { scenario: sc.name.clone(), per_nation, wall_s: t0.elapsed().as_secs_f64() })
+    Ok(RunReport {
+        scenario: sc.name.clone(),
+        per_nation,
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
 }
 
 /// One synthetic source per nation (until the tracker is wired in).
@@ -135,16 +169,24 @@ pub fn synthetic_sources(sc: &FabricScenario, seed: u64) -> BTreeMap<Nation, Box
     sc.nation_codes()
         .into_iter()
         .enumerate()
-        .map(|(i, n)| (n, Box::new(SyntheticSource::new(sc, n, seed.wrapping_add(i as u64))) as Box<dyn TrackSource>))
+        .map(|(i, n)| {
+            (
+                n,
+                Box::new(SyntheticSource::new(sc, n, seed.wrapping_add(i as u64)))
+                    as Box<dyn TrackSource>,
+            )
+        })
         .collect()
 }
-
 
 /// A scenario ready to run: either the fabric's own synthetic demonstration, or a simulator
 /// scenario whose detections feed each nation's tracker.
 pub enum Loaded {
     Synthetic(FabricScenario),
-    Simulated { fabric: FabricScenario, out: Box<trilink_sim::SimOutput> },
+    Simulated {
+        fabric: FabricScenario,
+        out: Box<trilink_sim::SimOutput>,
+    },
 }
 
 /// Name of the fabric's own synthetic scenario (no simulator, no tracker).
@@ -155,11 +197,16 @@ pub fn load(name_or_path: &str, seed: u64) -> Result<Loaded, NodeError> {
     if name_or_path == SYNTHETIC {
         return Ok(Loaded::Synthetic(FabricScenario::builtin_default()));
     }
-    let s = trilink_sim::Scenario::resolve(name_or_path)
-        .map_err(|e| NodeError::Scenario { path: name_or_path.to_string(), detail: e.to_string() })?;
+    let s = trilink_sim::Scenario::resolve(name_or_path).map_err(|e| NodeError::Scenario {
+        path: name_or_path.to_string(),
+        detail: e.to_string(),
+    })?;
     let out = crate::tracked::simulate(&s, seed)?;
     let fabric = crate::tracked::fabric_scenario(&s, out.end_s)?;
-    Ok(Loaded::Simulated { fabric, out: Box::new(out) })
+    Ok(Loaded::Simulated {
+        fabric,
+        out: Box::new(out),
+    })
 }
 
 impl Loaded {
@@ -204,7 +251,9 @@ pub fn load_fabric_only(name_or_path: &str) -> Result<FabricScenario, NodeError>
     if name_or_path == SYNTHETIC {
         return Ok(FabricScenario::builtin_default());
     }
-    let s = trilink_sim::Scenario::resolve(name_or_path)
-        .map_err(|e| NodeError::Scenario { path: name_or_path.to_string(), detail: e.to_string() })?;
+    let s = trilink_sim::Scenario::resolve(name_or_path).map_err(|e| NodeError::Scenario {
+        path: name_or_path.to_string(),
+        detail: e.to_string(),
+    })?;
     crate::tracked::fabric_scenario(&s, s.duration_s.unwrap_or(0.0))
 }

@@ -9,9 +9,10 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use trilink_bus::link::{LinkModel, LinkSpec};
 use trilink_bus::{Delivery, Transport};
-use trilink_journal::{now_unix_us, Journal, RejectedRow, Received, Sent};
+use trilink_journal::{now_unix_us, Journal, Received, RejectedRow, Sent};
 use trilink_wire::{
-    Heartbeat, Identity, Limits, Nation, Opener, Payload, RelTo, ReplayWindow, Sealer, TrackReport, TrustStore,
+    Heartbeat, Identity, Limits, Nation, Opener, Payload, RelTo, ReplayWindow, Sealer, TrackReport,
+    TrustStore,
 };
 
 use crate::stats::NodeStats;
@@ -54,7 +55,10 @@ impl NodeConfig {
 
 type SharedJournal = Option<Arc<Mutex<Journal>>>;
 
-fn with_journal<T>(j: &SharedJournal, f: impl FnOnce(&mut Journal) -> trilink_journal::Result<T>) -> Result<Option<T>, NodeError> {
+fn with_journal<T>(
+    j: &SharedJournal,
+    f: impl FnOnce(&mut Journal) -> trilink_journal::Result<T>,
+) -> Result<Option<T>, NodeError> {
     match j {
         None => Ok(None),
         Some(j) => {
@@ -96,7 +100,9 @@ impl NodeHandle {
         self.finish_sending().await?;
         let _ = self.stop_tx.send(true);
         let stats = self.stats.clone();
-        self.in_task.await.map_err(|e| NodeError::Task(e.to_string()))??;
+        self.in_task
+            .await
+            .map_err(|e| NodeError::Task(e.to_string()))??;
         let s = stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(s)
     }
@@ -114,12 +120,16 @@ pub async fn run_node<T: Transport + Clone>(
     let journal: SharedJournal = journal.map(|j| Arc::new(Mutex::new(j)));
     let next_seq = with_journal(&journal, |j| j.next_sequence())?.unwrap_or(1);
     let mut opener = Opener::new(cfg.nation, trust, cfg.limits);
-    for (origin, node, seq) in with_journal(&journal, |j| j.recent_received(ReplayWindow::SIZE))?.unwrap_or_default() {
+    for (origin, node, seq) in
+        with_journal(&journal, |j| j.recent_received(ReplayWindow::SIZE))?.unwrap_or_default()
+    {
         if let Ok(o) = origin.parse::<Nation>() {
             opener.mark_seen(o, &node, seq);
         }
     }
-    let inbox = transport.subscribe(trilink_wire::inbox_filter(cfg.nation)).await?;
+    let inbox = transport
+        .subscribe(trilink_wire::inbox_filter(cfg.nation))
+        .await?;
     let stats = Arc::new(Mutex::new(NodeStats::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (out_tx, out_rx) = mpsc::channel(4096);
@@ -131,7 +141,13 @@ pub async fn run_node<T: Transport + Clone>(
             .enumerate()
             .map(|(i, d)| {
                 let spec = cfg.links.get(&d).copied().unwrap_or(LinkSpec::IDEAL);
-                (d, LinkModel::new(spec, cfg.link_seed.wrapping_mul(31).wrapping_add(i as u64 + 1)))
+                (
+                    d,
+                    LinkModel::new(
+                        spec,
+                        cfg.link_seed.wrapping_mul(31).wrapping_add(i as u64 + 1),
+                    ),
+                )
             })
             .collect(),
         sealer: Sealer::new(identity, next_seq),
@@ -143,9 +159,19 @@ pub async fn run_node<T: Transport + Clone>(
         remaining: HashMap::new(),
     };
     let out_task = tokio::spawn(sender.run(out_rx, pending));
-    let receiver = Inbound { opener, journal, stats: stats.clone() };
+    let receiver = Inbound {
+        opener,
+        journal,
+        stats: stats.clone(),
+    };
     let in_task = tokio::spawn(receiver.run(inbox, stop_rx));
-    Ok(NodeHandle { outbound: Some(out_tx), stop_tx, out_task: Some(out_task), in_task, stats })
+    Ok(NodeHandle {
+        outbound: Some(out_tx),
+        stop_tx,
+        out_task: Some(out_task),
+        in_task,
+        stats,
+    })
 }
 
 struct Outbound<T> {
@@ -162,7 +188,11 @@ struct Outbound<T> {
 }
 
 impl<T: Transport + Clone> Outbound<T> {
-    async fn run(mut self, mut rx: mpsc::Receiver<TrackReport>, pending: Vec<(u64, String, Vec<u8>)>) -> Result<(), NodeError> {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<TrackReport>,
+        pending: Vec<(u64, String, Vec<u8>)>,
+    ) -> Result<(), NodeError> {
         for (seq, rel, bytes) in pending {
             let dests: Vec<Nation> = rel.split(',').filter_map(|s| s.parse().ok()).collect();
             self.publish(seq, &dests, bytes::Bytes::from(bytes));
@@ -196,7 +226,10 @@ impl<T: Transport + Clone> Outbound<T> {
                     if !batch.is_empty() {
                         self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)))?;
                     } else {
-                        let hb = Heartbeat { last_sequence: self.sealer.next_sequence() - 1, confirmed_tracks: 0 };
+                        let hb = Heartbeat {
+                            last_sequence: self.sealer.next_sequence() - 1,
+                            confirmed_tracks: 0,
+                        };
                         self.seal_and_send(Payload::Heartbeat(hb))?;
                         self.stats().heartbeats_sent += 1;
                     }
@@ -259,7 +292,11 @@ impl<T: Transport + Clone> Outbound<T> {
         let origin = self.cfg.nation;
         // Unique per signing key as well: a new key (or a fresh journal) must not collide
         // with ids still in JetStream's de-duplication window.
-        let msg_id = format!("{}.{}.{seq}", self.sealer.identity().key_id, self.cfg.node_id);
+        let msg_id = format!(
+            "{}.{}.{seq}",
+            self.sealer.identity().key_id,
+            self.cfg.node_id
+        );
         self.remaining.insert(seq, dests.len());
         for &d in dests {
             let delay = match self.links.get_mut(&d) {
@@ -276,13 +313,22 @@ impl<T: Transport + Clone> Outbound<T> {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                (seq, t.publish(subject, id, b).await.map(|_| true).map_err(|e| e.to_string()))
+                (
+                    seq,
+                    t.publish(subject, id, b)
+                        .await
+                        .map(|_| true)
+                        .map_err(|e| e.to_string()),
+                )
             });
         }
     }
 
     /// Marks envelopes whose every copy has left as published in the journal, in one commit.
-    fn settle(&mut self, done: Vec<Result<(u64, Result<bool, String>), tokio::task::JoinError>>) -> Result<(), NodeError> {
+    fn settle(
+        &mut self,
+        done: Vec<Result<(u64, Result<bool, String>), tokio::task::JoinError>>,
+    ) -> Result<(), NodeError> {
         if done.is_empty() {
             return Ok(());
         }
@@ -334,7 +380,11 @@ struct Inbound {
 const INBOUND_BATCH: usize = 512;
 
 impl Inbound {
-    async fn run(mut self, mut inbox: mpsc::Receiver<Delivery>, mut stop: watch::Receiver<bool>) -> Result<(), NodeError> {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::Receiver<Delivery>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), NodeError> {
         loop {
             let first = tokio::select! {
                 d = inbox.recv() => d,
@@ -355,7 +405,10 @@ impl Inbound {
 
     async fn process(&mut self, ds: Vec<Delivery>) -> Result<(), NodeError> {
         let now = now_unix_us();
-        let outcomes: Vec<_> = ds.iter().map(|d| self.opener.open(&d.payload, now)).collect();
+        let outcomes: Vec<_> = ds
+            .iter()
+            .map(|d| self.opener.open(&d.payload, now))
+            .collect();
         let journaled = with_journal(&self.journal, |j| {
             j.batch(|b| {
                 let mut fresh = Vec::with_capacity(outcomes.len());
@@ -363,7 +416,11 @@ impl Inbound {
                     match o {
                         Ok(op) => {
                             let reports = op.payload.report_count() as u32;
-                            let kind = if matches!(op.payload, Payload::Heartbeat(_)) { "heartbeat" } else { "tracks" };
+                            let kind = if matches!(op.payload, Payload::Heartbeat(_)) {
+                                "heartbeat"
+                            } else {
+                                "tracks"
+                            };
                             fresh.push(Some(b.received(&Received {
                                 origin: op.origin.as_str(),
                                 node_id: &op.node_id,
@@ -414,8 +471,11 @@ impl Inbound {
                             Payload::Tracks(r) => {
                                 s.frames_received += 1;
                                 s.reports_received += r.len() as u64;
-                                *s.received_from.entry(op.origin.to_string()).or_default() += r.len() as u64;
-                                s.latency_us.push(done_us.saturating_sub(op.send_time_unix_us).max(0) as u64);
+                                *s.received_from.entry(op.origin.to_string()).or_default() +=
+                                    r.len() as u64;
+                                s.latency_us.push(
+                                    done_us.saturating_sub(op.send_time_unix_us).max(0) as u64,
+                                );
                             }
                             Payload::Heartbeat(_) => s.heartbeats_received += 1,
                         }

@@ -50,10 +50,18 @@ pub struct FabricScenario {
 
 fn n(s: &str) -> Nation {
     // Only called on the literals below.
-    s.parse().unwrap_or_else(|_| unreachable!("built-in nation code {s}"))
+    s.parse()
+        .unwrap_or_else(|_| unreachable!("built-in nation code {s}"))
 }
 
-fn site(id: &str, kind: &str, lat_deg: f64, lon_deg: f64, alt_m: f64, max_range_km: f64) -> SensorSite {
+fn site(
+    id: &str,
+    kind: &str,
+    lat_deg: f64,
+    lon_deg: f64,
+    alt_m: f64,
+    max_range_km: f64,
+) -> SensorSite {
     SensorSite {
         id: id.into(),
         kind: kind.into(),
@@ -74,22 +82,64 @@ impl FabricScenario {
             NationSpec {
                 nation: n("KR"),
                 sensors: vec![
-                    site("KR-RADAR-A", "long-range surveillance radar", 36.35, 127.38, 183.4, 900.0),
-                    site("KR-RADAR-B", "long-range surveillance radar", 35.84, 128.91, 241.7, 900.0),
+                    site(
+                        "KR-RADAR-A",
+                        "long-range surveillance radar",
+                        36.35,
+                        127.38,
+                        183.4,
+                        900.0,
+                    ),
+                    site(
+                        "KR-RADAR-B",
+                        "long-range surveillance radar",
+                        35.84,
+                        128.91,
+                        241.7,
+                        900.0,
+                    ),
                 ],
             },
             NationSpec {
                 nation: n("JP"),
                 sensors: vec![
-                    site("JP-RADAR-A", "transportable X-band radar", 40.77, 140.31, 52.6, 1800.0),
-                    site("JP-RADAR-B", "transportable X-band radar", 35.77, 135.21, 81.3, 1800.0),
+                    site(
+                        "JP-RADAR-A",
+                        "transportable X-band radar",
+                        40.77,
+                        140.31,
+                        52.6,
+                        1800.0,
+                    ),
+                    site(
+                        "JP-RADAR-B",
+                        "transportable X-band radar",
+                        35.77,
+                        135.21,
+                        81.3,
+                        1800.0,
+                    ),
                 ],
             },
             NationSpec {
                 nation: n("US"),
                 sensors: vec![
-                    site("US-SHIP-A", "ship-borne S-band radar", 38.90, 133.10, 24.8, 1200.0),
-                    site("US-RADAR-B", "transportable X-band radar", 13.58, 144.92, 112.9, 2500.0),
+                    site(
+                        "US-SHIP-A",
+                        "ship-borne S-band radar",
+                        38.90,
+                        133.10,
+                        24.8,
+                        1200.0,
+                    ),
+                    site(
+                        "US-RADAR-B",
+                        "transportable X-band radar",
+                        13.58,
+                        144.92,
+                        112.9,
+                        2500.0,
+                    ),
                 ],
             },
         ];
@@ -98,20 +148,29 @@ impl FabricScenario {
         policy.release(n("JP"), [n("US")]);
         policy.release(n("US"), [n("KR"), n("JP")]);
         let mut links = BTreeMap::new();
-        let l = |ms: f64, jitter_ms: f64| LinkSpec { latency_s: ms / 1000.0, jitter_s: jitter_ms / 1000.0, loss: 0.0 };
-        for (a, b, spec) in [("KR", "US", l(20.0, 4.0)), ("JP", "US", l(15.0, 3.0)), ("KR", "JP", l(10.0, 2.0))] {
+        let l = |ms: f64, jitter_ms: f64| LinkSpec {
+            latency_s: ms / 1000.0,
+            jitter_s: jitter_ms / 1000.0,
+            loss: 0.0,
+        };
+        for (a, b, spec) in [
+            ("KR", "US", l(20.0, 4.0)),
+            ("JP", "US", l(15.0, 3.0)),
+            ("KR", "JP", l(10.0, 2.0)),
+        ] {
             links.insert((n(a), n(b)), spec);
             links.insert((n(b), n(a)), spec);
         }
-        let launch = |t: f64, la: f64, lo: f64, ila: f64, ilo: f64, tof: f64, apo_km: f64| LaunchSpec {
-            launch_time_s: t,
-            launch_lat_deg: la,
-            launch_lon_deg: lo,
-            impact_lat_deg: ila,
-            impact_lon_deg: ilo,
-            flight_time_s: tof,
-            apogee_m: apo_km * 1000.0,
-        };
+        let launch =
+            |t: f64, la: f64, lo: f64, ila: f64, ilo: f64, tof: f64, apo_km: f64| LaunchSpec {
+                launch_time_s: t,
+                launch_lat_deg: la,
+                launch_lon_deg: lo,
+                impact_lat_deg: ila,
+                impact_lon_deg: ilo,
+                flight_time_s: tof,
+                apogee_m: apo_km * 1000.0,
+            };
         FabricScenario {
             name: "default".into(),
             nations,
@@ -137,6 +196,9 @@ impl FabricScenario {
 
     /// Link from `from` to `to`, ideal if the scenario names none.
     pub fn link(&self, from: Nation, to: Nation) -> LinkSpec {
-        self.links.get(&(from, to)).copied().unwrap_or(LinkSpec::IDEAL)
+        self.links
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(LinkSpec::IDEAL)
     }
 }

@@ -63,7 +63,12 @@ impl Arc {
         let start = Geodetic::from_degrees(l.launch_lat_deg, l.launch_lon_deg, 0.0).ok()?;
         let end = Geodetic::from_degrees(l.impact_lat_deg, l.impact_lon_deg, 0.0).ok()?;
         let inv = geodesic_inverse(&start, &end);
-        Some(Arc { launch: l.clone(), start, azimuth_rad: inv.azimuth1_rad, distance_m: inv.distance_m })
+        Some(Arc {
+            launch: l.clone(),
+            start,
+            azimuth_rad: inv.azimuth1_rad,
+            distance_m: inv.distance_m,
+        })
     }
 
     fn position(&self, t_s: f64) -> Option<Ecef> {
@@ -200,7 +205,9 @@ impl TrackSource for SyntheticSource {
         }
         let t = self.t_s;
         self.t_s += self.period_s;
-        let tracks = (0..self.arcs.len()).filter_map(|i| self.track_at(i, t)).collect();
+        let tracks = (0..self.arcs.len())
+            .filter_map(|i| self.track_at(i, t))
+            .collect();
         Some((t, tracks))
     }
 }

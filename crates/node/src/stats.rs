@@ -52,7 +52,11 @@ pub fn percentiles(samples_us: &[u64]) -> Option<Percentiles> {
         let k = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
         v[k - 1] as f64 / 1000.0
     };
-    Some(Percentiles { p50_ms: rank(0.50), p99_ms: rank(0.99), max_ms: v[v.len() - 1] as f64 / 1000.0 })
+    Some(Percentiles {
+        p50_ms: rank(0.50),
+        p99_ms: rank(0.99),
+        max_ms: v[v.len() - 1] as f64 / 1000.0,
+    })
 }
 
 #[cfg(test)]

@@ -12,13 +12,19 @@ use crate::source::{NationalTrack, TrackSource};
 use crate::NodeError;
 
 fn scen_err(s: &Scenario, detail: String) -> NodeError {
-    NodeError::Scenario { path: s.source.clone(), detail }
+    NodeError::Scenario {
+        path: s.source.clone(),
+        detail,
+    }
 }
 
 /// What the fabric needs from a simulator scenario. `end_s` is where the simulation ended
 /// (used when the scenario gives no duration).
 pub fn fabric_scenario(s: &Scenario, end_s: f64) -> Result<FabricScenario, NodeError> {
-    let code = |c: &str| c.parse::<Nation>().map_err(|e| scen_err(s, format!("nation {c:?}: {e}")));
+    let code = |c: &str| {
+        c.parse::<Nation>()
+            .map_err(|e| scen_err(s, format!("nation {c:?}: {e}")))
+    };
     let mut nations = Vec::new();
     for n in &s.nations {
         let nation = code(&n.code)?;
@@ -43,7 +49,11 @@ pub fn fabric_scenario(s: &Scenario, end_s: f64) -> Result<FabricScenario, NodeE
     }
     let mut links = std::collections::BTreeMap::new();
     for l in &s.links {
-        let spec = LinkSpec { latency_s: l.latency_ms / 1000.0, jitter_s: l.jitter_ms / 1000.0, loss: l.loss };
+        let spec = LinkSpec {
+            latency_s: l.latency_ms / 1000.0,
+            jitter_s: l.jitter_ms / 1000.0,
+            loss: l.loss,
+        };
         links.insert((code(&l.from)?, code(&l.to)?), spec);
         if l.both_ways {
             links.insert((code(&l.to)?, code(&l.from)?), spec);
@@ -62,8 +72,15 @@ pub fn fabric_scenario(s: &Scenario, end_s: f64) -> Result<FabricScenario, NodeE
 
 /// Runs the simulator once for every nation.
 pub fn simulate(s: &Scenario, seed: u64) -> Result<SimOutput, NodeError> {
-    trilink_sim::simulate(s, &SimOptions { seed, ..SimOptions::default() }, &mut |_| {})
-        .map_err(|e| scen_err(s, format!("simulation failed: {e}")))
+    trilink_sim::simulate(
+        s,
+        &SimOptions {
+            seed,
+            ..SimOptions::default()
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| scen_err(s, format!("simulation failed: {e}")))
 }
 
 /// One nation's tracker fed with its own sensors' detections, reporting once per period.
@@ -78,13 +95,31 @@ pub struct TrackerSource {
 }
 
 impl TrackerSource {
-    pub fn new(out: &SimOutput, nation: Nation, period_s: f64, end_s: f64) -> Result<Self, NodeError> {
-        let sensors: Vec<SensorRow> = out.sensors.iter().filter(|r| r.nation == nation.as_str()).cloned().collect();
-        let ids: std::collections::HashSet<&str> = sensors.iter().map(|r| r.sensor_id.as_str()).collect();
-        let detections: Vec<DetectionRow> =
-            out.detections.iter().filter(|d| ids.contains(d.sensor_id.as_str())).cloned().collect();
-        let tracker = Tracker::new(&sensors, TrackerConfig::default())
-            .map_err(|e| NodeError::Scenario { path: format!("{nation} tracker"), detail: e.to_string() })?;
+    pub fn new(
+        out: &SimOutput,
+        nation: Nation,
+        period_s: f64,
+        end_s: f64,
+    ) -> Result<Self, NodeError> {
+        let sensors: Vec<SensorRow> = out
+            .sensors
+            .iter()
+            .filter(|r| r.nation == nation.as_str())
+            .cloned()
+            .collect();
+        let ids: std::collections::HashSet<&str> =
+            sensors.iter().map(|r| r.sensor_id.as_str()).collect();
+        let detections: Vec<DetectionRow> = out
+            .detections
+            .iter()
+            .filter(|d| ids.contains(d.sensor_id.as_str()))
+            .cloned()
+            .collect();
+        let tracker =
+            Tracker::new(&sensors, TrackerConfig::default()).map_err(|e| NodeError::Scenario {
+                path: format!("{nation} tracker"),
+                detail: e.to_string(),
+            })?;
         Ok(TrackerSource {
             detections,
             next: 0,

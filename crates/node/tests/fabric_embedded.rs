@@ -5,7 +5,9 @@ use std::time::Duration;
 use trilink_bus::embedded::EmbeddedBus;
 use trilink_bus::{Permissions, Transport};
 use trilink_journal::{Journal, SyncPolicy};
-use trilink_node::{run_node, FabricScenario, NodeConfig, NodeHandle, SyntheticSource, TrackSource};
+use trilink_node::{
+    run_node, FabricScenario, NodeConfig, NodeHandle, SyntheticSource, TrackSource,
+};
 use trilink_wire::report::example_report;
 use trilink_wire::{Identity, Nation, Payload, Policy, RelTo, Sealer, TrustStore};
 
@@ -22,17 +24,31 @@ fn seed_of(nation: Nation) -> [u8; 32] {
 fn trust_all(sc: &FabricScenario) -> TrustStore {
     let mut t = TrustStore::new();
     for nat in sc.nation_codes() {
-        t.trust(nat, Identity::from_seed(nat, format!("{nat}-1"), seed_of(nat)).verifying_key());
+        t.trust(
+            nat,
+            Identity::from_seed(nat, format!("{nat}-1"), seed_of(nat)).verifying_key(),
+        );
     }
     t
 }
 
-async fn start(bus: &EmbeddedBus, sc: &FabricScenario, nat: Nation, journal: Option<Journal>) -> NodeHandle {
+async fn start(
+    bus: &EmbeddedBus,
+    sc: &FabricScenario,
+    nat: Nation,
+    journal: Option<Journal>,
+) -> NodeHandle {
     let mut cfg = NodeConfig::new(nat, format!("{nat}-1"), sc.policy.rel_to(nat));
-    cfg.links = sc.nation_codes().into_iter().map(|d| (d, sc.link(nat, d))).collect();
+    cfg.links = sc
+        .nation_codes()
+        .into_iter()
+        .map(|d| (d, sc.link(nat, d)))
+        .collect();
     let client = bus.client(Permissions::for_nation(nat, &sc.policy));
     let id = Identity::from_seed(nat, format!("{nat}-1"), seed_of(nat));
-    run_node(cfg, id, trust_all(sc), journal, client).await.unwrap()
+    run_node(cfg, id, trust_all(sc), journal, client)
+        .await
+        .unwrap()
 }
 
 async fn feed(h: &NodeHandle, src: &mut dyn TrackSource) -> u64 {
@@ -53,7 +69,10 @@ async fn hub_and_spoke_delivers_exactly_what_the_policy_releases() {
     let bus = EmbeddedBus::new();
     let mut handles = BTreeMap::new();
     for nat in sc.nation_codes() {
-        handles.insert(nat, start(&bus, &sc, nat, Some(Journal::open_in_memory().unwrap())).await);
+        handles.insert(
+            nat,
+            start(&bus, &sc, nat, Some(Journal::open_in_memory().unwrap())).await,
+        );
     }
     let mut produced = BTreeMap::new();
     for (&nat, h) in &handles {
@@ -71,10 +90,24 @@ async fn hub_and_spoke_delivers_exactly_what_the_policy_releases() {
     }
     let (kr, jp, us) = (&stats[&n("KR")], &stats[&n("JP")], &stats[&n("US")]);
     assert_eq!(kr.reports_sent, produced[&n("KR")]);
-    assert_eq!(us.received_from.get("KR").copied(), Some(produced[&n("KR")]));
-    assert_eq!(us.received_from.get("JP").copied(), Some(produced[&n("JP")]));
-    assert_eq!(kr.received_from.keys().collect::<Vec<_>>(), vec!["US"], "KR hears only the US");
-    assert_eq!(jp.received_from.keys().collect::<Vec<_>>(), vec!["US"], "JP hears only the US");
+    assert_eq!(
+        us.received_from.get("KR").copied(),
+        Some(produced[&n("KR")])
+    );
+    assert_eq!(
+        us.received_from.get("JP").copied(),
+        Some(produced[&n("JP")])
+    );
+    assert_eq!(
+        kr.received_from.keys().collect::<Vec<_>>(),
+        vec!["US"],
+        "KR hears only the US"
+    );
+    assert_eq!(
+        jp.received_from.keys().collect::<Vec<_>>(),
+        vec!["US"],
+        "JP hears only the US"
+    );
     assert_eq!(kr.received_from["US"], produced[&n("US")]);
     for (nat, s) in &stats {
         assert_eq!(s.rejected_total(), 0, "{nat}: {:?}", s.rejected);
@@ -88,7 +121,11 @@ async fn no_outbound_byte_reveals_a_sensor_id_type_or_site() {
     let sc = FabricScenario::builtin_default();
     let bus = EmbeddedBus::new();
     // A tap with every permission, standing for the whole wire.
-    let tap_perms = Permissions { nation: n("ZZ"), publish: vec![], subscribe: vec![">".into()] };
+    let tap_perms = Permissions {
+        nation: n("ZZ"),
+        publish: vec![],
+        subscribe: vec![">".into()],
+    };
     let mut tap = bus.client(tap_perms).subscribe(">".into()).await.unwrap();
     let kr = n("KR");
     let mut h = start(&bus, &sc, kr, None).await;
@@ -103,7 +140,10 @@ async fn no_outbound_byte_reveals_a_sensor_id_type_or_site() {
         wire.push(0);
         envelopes += 1;
     }
-    assert!(sent > 50 && envelopes > 5, "too little traffic to prove anything: {sent} reports");
+    assert!(
+        sent > 50 && envelopes > 5,
+        "too little traffic to prove anything: {sent} reports"
+    );
     let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
     for s in &sc.nation(kr).unwrap().sensors {
         needles.push((format!("id {}", s.id), s.id.as_bytes().to_vec()));
@@ -123,7 +163,10 @@ async fn no_outbound_byte_reveals_a_sensor_id_type_or_site() {
         values.push(("max_range_m", s.max_range_m));
         for (what, v) in values {
             needles.push((format!("{} {what} f64", s.id), v.to_le_bytes().to_vec()));
-            needles.push((format!("{} {what} f32", s.id), (v as f32).to_le_bytes().to_vec()));
+            needles.push((
+                format!("{} {what} f32", s.id),
+                (v as f32).to_le_bytes().to_vec(),
+            ));
             for text in [format!("{v}"), format!("{v:.2}"), format!("{v:.4}")] {
                 if text.len() >= 4 {
                     needles.push((format!("{} {what} text {text}", s.id), text.into_bytes()));
@@ -138,7 +181,10 @@ async fn no_outbound_byte_reveals_a_sensor_id_type_or_site() {
     // The scan is not vacuous: a value that is in the reports (the first launch's latitude,
     // which the public mechanism does share) is found the same way.
     let shared = sc.launches[0].launch_lat_deg.to_le_bytes();
-    assert!(wire.windows(8).any(|w| w == shared), "scan failed to find a value that is sent");
+    assert!(
+        wire.windows(8).any(|w| w == shared),
+        "scan failed to find a value that is sent"
+    );
 }
 
 /// An attacker on the bus (or a faulty ally) sends everything a receiver must refuse; the node
@@ -149,7 +195,11 @@ async fn attacks_are_rejected_journaled_and_good_traffic_still_flows() {
     policy.release(n("KR"), [n("US")]);
     let bus = EmbeddedBus::new();
     // The attacker can publish into the US inbox as if from KR (a compromised KR client).
-    let attacker = bus.client(Permissions { nation: n("KR"), publish: vec![">".into()], subscribe: vec![] });
+    let attacker = bus.client(Permissions {
+        nation: n("KR"),
+        publish: vec![">".into()],
+        subscribe: vec![],
+    });
     let dir = tempfile::tempdir().unwrap();
     let jpath = dir.path().join("us.sqlite");
     let kr_id = Identity::from_seed(n("KR"), "KR-1", [1; 32]);
@@ -196,7 +246,10 @@ async fn attacks_are_rejected_journaled_and_good_traffic_still_flows() {
     let g2 = kr.seal(&good(8), &to_us, now).bytes;
     msgs.push(g2);
     for m in msgs {
-        attacker.publish("trilink.v1.US.KR.env".into(), String::new(), m.into()).await.unwrap();
+        attacker
+            .publish("trilink.v1.US.KR.env".into(), String::new(), m.into())
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let s = us.stop().await.unwrap();
@@ -236,7 +289,13 @@ async fn a_restarted_sender_continues_its_sequence_from_the_journal() {
     let us_tx = us.outbound.take();
     drop(us_tx);
     for round in 0..2 {
-        let kr = start(&bus, &sc, n("KR"), Some(Journal::open(&kp, SyncPolicy::Full).unwrap())).await;
+        let kr = start(
+            &bus,
+            &sc,
+            n("KR"),
+            Some(Journal::open(&kp, SyncPolicy::Full).unwrap()),
+        )
+        .await;
         let tx = kr.outbound.clone().unwrap();
         for i in 0..100 {
             tx.send(example_report(i + round * 100, 1.0)).await.unwrap();

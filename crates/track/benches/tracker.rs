@@ -11,7 +11,10 @@ fn raid_1000(c: &mut Criterion) {
     let mut g = c.benchmark_group("tracker");
     g.sample_size(10);
     g.throughput(Throughput::Elements(s.detections.len() as u64));
-    for (name, interval) in [("raid_1000_ipp_every_update", 0.0), ("raid_1000_ipp_every_10s", 10.0)] {
+    for (name, interval) in [
+        ("raid_1000_ipp_every_update", 0.0),
+        ("raid_1000_ipp_every_10s", 10.0),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let cfg = TrackerConfig {

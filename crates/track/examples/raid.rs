@@ -9,7 +9,10 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(args.next().ok_or("usage: raid OUT_DIR [OBJECTS] [CLUTTER] [DURATION_S]")?);
+    let out = PathBuf::from(
+        args.next()
+            .ok_or("usage: raid OUT_DIR [OBJECTS] [CLUTTER] [DURATION_S]")?,
+    );
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let clutter: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50.0);
     let duration: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(600.0);
@@ -17,6 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let s = common::raid(n, clutter, 60.0, duration, 7);
     trilink_interchange::write_all(&out.join("sensors.csv"), &s.sensors)?;
     trilink_interchange::write_all(&out.join("detections.csv"), &s.detections)?;
-    eprintln!("{} detections of {} objects written to {}", s.detections.len(), n, out.display());
+    eprintln!(
+        "{} detections of {} objects written to {}",
+        s.detections.len(),
+        n,
+        out.display()
+    );
     Ok(())
 }

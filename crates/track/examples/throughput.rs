@@ -19,7 +19,11 @@ fn thread_cpu_s() -> f64 {
     // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
     let rest = stat.rsplit(')').next().unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -31,7 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let duration = get(2, 300.0);
     let interval = get(3, 0.0);
     let s = common::raid(n, clutter, 60.0, duration, 7);
-    let cfg = TrackerConfig { ground_point_interval_s: interval, ..TrackerConfig::default() };
+    let cfg = TrackerConfig {
+        ground_point_interval_s: interval,
+        ..TrackerConfig::default()
+    };
     let mut t = Tracker::new(&s.sensors, cfg)?;
     let start = Instant::now();
     let cpu0 = thread_cpu_s();
@@ -56,7 +63,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .objects
             .iter()
             .enumerate()
-            .filter_map(|(k, o)| o.state_at(u.time_s).map(|x| (k, (common::pos(&x) - p).norm())))
+            .filter_map(|(k, o)| {
+                o.state_at(u.time_s)
+                    .map(|x| (k, (common::pos(&x) - p).norm()))
+            })
             .min_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((k, e)) = best {
             if e < 2_000.0 {
@@ -66,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let followed: HashSet<usize> = owner.values().filter_map(|m| m.iter().max_by_key(|e| e.1).map(|e| *e.0)).collect();
+    let followed: HashSet<usize> = owner
+        .values()
+        .filter_map(|m| m.iter().max_by_key(|e| e.1).map(|e| *e.0))
+        .collect();
     let st = t.stats();
     println!(
         "{} detections in {:.3} s wall, {:.2} s CPU: {:.0} detections/s wall, {:.0} per CPU-second; {} confirmed tracks for {} objects ({} objects followed), {} tracks with no object within 2 km; position RMSE {:.1} m over {} updates; {} updates",

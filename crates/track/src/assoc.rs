@@ -143,7 +143,12 @@ mod tests {
     fn global_optimum_beats_greedy() {
         // Greedy would give track 0 det 0 (cost 1) and leave track 1 with det 1 at cost 9;
         // the optimum total is 2 + 2.
-        let pairs = [pair(0, 0, 1.0), pair(0, 1, 2.0), pair(1, 0, 2.0), pair(1, 1, 9.0)];
+        let pairs = [
+            pair(0, 0, 1.0),
+            pair(0, 1, 2.0),
+            pair(1, 0, 2.0),
+            pair(1, 1, 9.0),
+        ];
         let mut out = Vec::new();
         Gnn::default().assign(2, 2, &pairs, 16.0, &mut out);
         out.sort_unstable();
@@ -160,7 +165,12 @@ mod tests {
 
     #[test]
     fn independent_clusters_are_solved_separately() {
-        let pairs = [pair(0, 1, 1.0), pair(1, 0, 1.0), pair(2, 2, 0.1), pair(2, 3, 0.2)];
+        let pairs = [
+            pair(0, 1, 1.0),
+            pair(1, 0, 1.0),
+            pair(2, 2, 0.1),
+            pair(2, 3, 0.2),
+        ];
         let mut out = Vec::new();
         Gnn::default().assign(3, 4, &pairs, 16.0, &mut out);
         out.sort_unstable();

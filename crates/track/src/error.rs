@@ -15,7 +15,9 @@ pub enum TrackError {
     DuplicateSensor { sensor_id: String },
     #[error("detection names unknown sensor `{sensor_id}` (known sensors: {known})")]
     UnknownSensor { sensor_id: String, known: String },
-    #[error("detection at t = {time_s} s from `{sensor_id}`: {what} = {value}: expected {expected}")]
+    #[error(
+        "detection at t = {time_s} s from `{sensor_id}`: {what} = {value}: expected {expected}"
+    )]
     BadDetection {
         time_s: f64,
         sensor_id: String,

@@ -193,7 +193,10 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             }
             (x0[j], p0[j]) = combine(&s.x, &s.p, &w);
         }
-        let shared = N > 1 && self.models[1..].iter().all(|m| self.models[0].same_dynamics(m));
+        let shared = N > 1
+            && self.models[1..]
+                .iter()
+                .all(|m| self.models[0].same_dynamics(m));
         if shared {
             // One non-linear propagation of the mean of the mixed states; each model's state
             // follows by the same linearisation the EKF already relies on. Halves the cost of

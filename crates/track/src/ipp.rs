@@ -120,7 +120,11 @@ pub fn ground_crossing(
     let mut elapsed = 0.0;
     let mut step = cfg.step_s;
     let mut bracket = None;
-    let limit_s = if forward { cfg.max_duration_s } else { cfg.max_back_s };
+    let limit_s = if forward {
+        cfg.max_duration_s
+    } else {
+        cfg.max_back_s
+    };
     while elapsed < limit_s {
         // Near the ground, shorter steps keep the crossing inside a single step.
         let speed = xs.fixed_rows::<3>(3).norm().max(1.0);
@@ -260,7 +264,13 @@ mod tests {
             },
         )
         .unwrap();
-        let miss = Ecef(gp.site.to_ecef().0).distance_m(&Geodetic { alt_m: 0.0, ..truth }.to_ecef());
+        let miss = Ecef(gp.site.to_ecef().0).distance_m(
+            &Geodetic {
+                alt_m: 0.0,
+                ..truth
+            }
+            .to_ecef(),
+        );
         assert!(miss < 100.0, "miss {miss} m");
         assert!((gp.t_s - t).abs() < 0.05, "{} vs {t}", gp.t_s);
         assert!(gp.semi_major_m > gp.semi_minor_m && gp.semi_minor_m > 0.0);

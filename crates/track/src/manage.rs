@@ -82,13 +82,13 @@ impl Initiator for TwoPointInitiator {
                     return;
                 }
                 let d = (c.p - s.p).norm();
-                let reach = (self.max_speed_mps * dt + 3.0 * (sig_c + s.cov.trace()).sqrt()).min(cell);
+                let reach =
+                    (self.max_speed_mps * dt + 3.0 * (sig_c + s.cov.trace()).sqrt()).min(cell);
                 if d <= reach {
                     self.near.push((d, k));
                 }
             });
-            self.near
-                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            self.near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
             for &(_, k) in self.near.iter().take(self.max_pairs) {
                 let s = &seeds[k as usize];
                 let dt = c.t_s - s.t_s;

@@ -118,7 +118,9 @@ mod tests {
     fn expected_aer_matches_the_geo_crate() {
         let s = AerSensor::new(site());
         let frame = LocalFrame::new(site());
-        let target = Geodetic::from_degrees(40.0, 131.0, 400_000.0).unwrap().to_ecef();
+        let target = Geodetic::from_degrees(40.0, 131.0, 400_000.0)
+            .unwrap()
+            .to_ecef();
         let x = StateVec::new(target.0.x, target.0.y, target.0.z, 0.0, 0.0, 0.0);
         let e = s.expect(&x);
         let aer = frame.aer_of(&Ecef(target.0));
@@ -130,7 +132,9 @@ mod tests {
     #[test]
     fn jacobian_matches_finite_differences() {
         let s = AerSensor::new(site());
-        let t = Geodetic::from_degrees(39.0, 125.0, 200_000.0).unwrap().to_ecef();
+        let t = Geodetic::from_degrees(39.0, 125.0, 200_000.0)
+            .unwrap()
+            .to_ecef();
         let x = StateVec::new(t.0.x, t.0.y, t.0.z, 1.0, 2.0, 3.0);
         let e = s.expect(&x);
         for j in 0..3 {
@@ -168,6 +172,10 @@ mod tests {
         assert!((aer.az_rad - 1.2).abs() < 1e-12 && (aer.range_m - 9e5).abs() < 1e-6);
         // Cross-range spread: range × σ_el vertically, range × cos(el) × σ_az horizontally.
         let expected = 900.0f64.powi(2) * (1.0 + 0.3f64.cos().powi(2)) + 900.0;
-        assert!((c.trace() - expected).abs() < 1.0, "{} vs {expected}", c.trace());
+        assert!(
+            (c.trace() - expected).abs() < 1.0,
+            "{} vs {expected}",
+            c.trace()
+        );
     }
 }

@@ -107,9 +107,19 @@ impl Default for TrackerConfig {
 
 impl TrackerConfig {
     fn check(&self) -> Result<(), TrackError> {
-        let bad = |key, value: f64, expected| Err(TrackError::BadConfig { key, value, expected });
+        let bad = |key, value: f64, expected| {
+            Err(TrackError::BadConfig {
+                key,
+                value,
+                expected,
+            })
+        };
         if !(self.gate_probability > 0.0 && self.gate_probability < 1.0) {
-            return bad("gate_probability", self.gate_probability, "a probability in (0, 1)");
+            return bad(
+                "gate_probability",
+                self.gate_probability,
+                "a probability in (0, 1)",
+            );
         }
         for (key, v) in [
             ("q_ballistic_m2_s3", self.q_ballistic_m2_s3),
@@ -144,7 +154,11 @@ impl TrackerConfig {
             );
         }
         if !(self.seed_accel_mps2.is_finite() && self.seed_accel_mps2 >= 0.0) {
-            return bad("seed_accel_mps2", self.seed_accel_mps2, "a finite number not below zero");
+            return bad(
+                "seed_accel_mps2",
+                self.seed_accel_mps2,
+                "a finite number not below zero",
+            );
         }
         for (key, v) in [
             ("q_reentry_m2_s3", self.q_reentry_m2_s3),
@@ -299,7 +313,13 @@ const SWEEP_INTERVAL_S: f64 = 1.0;
 
 /// Whether two estimates whose positions differ by `dp` and velocities by `dv` are one object:
 /// both differences inside the χ² gate of the summed covariance blocks.
-fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &StateCov, pb: &StateCov, gate: f64) -> bool {
+fn same_object(
+    dp: &Vector3<f64>,
+    dv: &Vector3<f64>,
+    pa: &StateCov,
+    pb: &StateCov,
+    gate: f64,
+) -> bool {
     let spp = pa.fixed_view::<3, 3>(0, 0) + pb.fixed_view::<3, 3>(0, 0);
     let svv = pa.fixed_view::<3, 3>(3, 3) + pb.fixed_view::<3, 3>(3, 3);
     let (Some(cp), Some(cv)) = (spp.cholesky(), svv.cholesky()) else {
@@ -403,8 +423,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         deleter: D,
     ) -> Result<Self, TrackError> {
         cfg.check()?;
-        let mut by_id: HashMap<String, usize, std::hash::BuildHasherDefault<crate::grid::CellHasher>> =
-            HashMap::default();
+        let mut by_id: HashMap<
+            String,
+            usize,
+            std::hash::BuildHasherDefault<crate::grid::CellHasher>,
+        > = HashMap::default();
         let mut infos = Vec::with_capacity(sensors.len());
         for s in sensors {
             let site = check_sensor(s)?;
@@ -428,7 +451,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 Ballistic::boost(cfg.q_boost_m2_s3),
                 Ballistic::reentry(cfg.q_reentry_m2_s3, cfg.beta_reentry_kg_m2),
             ],
-            mean_sojourn_s: [cfg.sojourn_ballistic_s, cfg.sojourn_boost_s, cfg.sojourn_reentry_s],
+            mean_sojourn_s: [
+                cfg.sojourn_ballistic_s,
+                cfg.sojourn_boost_s,
+                cfg.sojourn_reentry_s,
+            ],
         };
         let n = infos.len();
         Ok(Self {
@@ -490,7 +517,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     }
 
     pub fn confirmed_tracks(&self) -> usize {
-        self.tracks.iter().filter(|t| t.status == Status::Confirmed).count()
+        self.tracks
+            .iter()
+            .filter(|t| t.status == Status::Confirmed)
+            .count()
     }
 
     /// Takes the confirmed-track updates produced so far.
@@ -531,10 +561,18 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             }
         }
         if !(d.range_m.is_finite() && d.range_m > 0.0) {
-            return Err(bad("range_m", d.range_m, "a finite number greater than zero"));
+            return Err(bad(
+                "range_m",
+                d.range_m,
+                "a finite number greater than zero",
+            ));
         }
         if d.elevation_rad.abs() > std::f64::consts::FRAC_PI_2 {
-            return Err(bad("elevation_rad", d.elevation_rad, "an angle in [-π/2, π/2]"));
+            return Err(bad(
+                "elevation_rad",
+                d.elevation_rad,
+                "an angle in [-π/2, π/2]",
+            ));
         }
         for (what, v) in [
             ("sigma_range_m", d.sigma_range_m),
@@ -698,11 +736,12 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 }
                 let (a, b) = (&self.tracks[i], &self.tracks[j]);
                 if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &a.p_c, &b.p_c, self.gate) {
-                    let loser = if (a.hits, std::cmp::Reverse(a.id)) >= (b.hits, std::cmp::Reverse(b.id)) {
-                        j
-                    } else {
-                        i
-                    };
+                    let loser =
+                        if (a.hits, std::cmp::Reverse(a.id)) >= (b.hits, std::cmp::Reverse(b.id)) {
+                            j
+                        } else {
+                            i
+                        };
                     doomed[loser] = true;
                     if loser == i {
                         break;
@@ -748,7 +787,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let mut dup = false;
         let mut check = |j: u32| {
             let j = j as usize;
-            if dup || j == ti || j >= self.tracks.len() || self.tracks[j].status != Status::Confirmed {
+            if dup
+                || j == ti
+                || j >= self.tracks.len()
+                || self.tracks[j].status != Status::Confirmed
+            {
                 return;
             }
             let e = &self.entries[j];

@@ -10,16 +10,22 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 use trilink_geo::Ecef;
-use trilink_track::filter::{innovation, ekf_update, is_spd, propagate_cov, Imm, ImmState};
+use trilink_track::filter::{ekf_update, innovation, is_spd, propagate_cov, Imm, ImmState};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
 use trilink_track::motion::{Ballistic, MotionModel, StateCov, StateVec};
 use trilink_track::{Tracker, TrackerConfig};
 
 fn nees_config() -> TrackerConfig {
     let mut c = TrackerConfig::default();
-    if let Ok(v) = std::env::var("NEES_QB") { c.q_ballistic_m2_s3 = v.parse().unwrap(); }
-    if let Ok(v) = std::env::var("NEES_QBOOST") { c.q_boost_m2_s3 = v.parse().unwrap(); }
-    if let Ok(v) = std::env::var("NEES_SOJ") { c.sojourn_ballistic_s = v.parse().unwrap(); }
+    if let Ok(v) = std::env::var("NEES_QB") {
+        c.q_ballistic_m2_s3 = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("NEES_QBOOST") {
+        c.q_boost_m2_s3 = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("NEES_SOJ") {
+        c.sojourn_ballistic_s = v.parse().unwrap();
+    }
     c
 }
 
@@ -33,12 +39,21 @@ fn nees_over_monte_carlo_runs_is_inside_its_95_percent_bounds() {
     let mut sums = vec![0.0; check_times.len()];
     let mut counts = vec![0usize; check_times.len()];
     for run in 0..runs {
-        let s = observe(&[Radar::new("KR-1", geo(36.5, 129.0, 300.0), 1.0)], vec![obj.clone()], 0.0, 520.0, 100 + run);
+        let s = observe(
+            &[Radar::new("KR-1", geo(36.5, 129.0, 300.0), 1.0)],
+            vec![obj.clone()],
+            0.0,
+            520.0,
+            100 + run,
+        );
         let mut tr = Tracker::new(&s.sensors, nees_config()).unwrap();
         for d in &s.detections {
             tr.process(d).unwrap();
             for u in tr.drain_updates() {
-                if let Some(k) = check_times.iter().position(|&t| (u.time_s - t).abs() < 1e-9) {
+                if let Some(k) = check_times
+                    .iter()
+                    .position(|&t| (u.time_s - t).abs() < 1e-9)
+                {
                     let x = obj.state_at(u.time_s).unwrap();
                     let e = StateVec::from_iterator(x.iter().copied()) - u.x;
                     let nees = (e.transpose() * u.p.try_inverse().unwrap() * e)[(0, 0)];
@@ -60,13 +75,19 @@ fn nees_over_monte_carlo_runs_is_inside_its_95_percent_bounds() {
     }
     let dof = 6.0 * runs as f64;
     let chi = ChiSquared::new(dof).unwrap();
-    let (lo, hi) = (chi.inverse_cdf(0.025) / runs as f64, chi.inverse_cdf(0.975) / runs as f64);
+    let (lo, hi) = (
+        chi.inverse_cdf(0.025) / runs as f64,
+        chi.inverse_cdf(0.975) / runs as f64,
+    );
     // The IMM's reported covariance is the mixture over its ballistic and boost models; in pure
     // free flight the small boost share makes it conservative (measured ANEES ≈ 2.5 of 6, see
     // docs/benchmarks/track.md). The test holds the side that matters for warning, never
     // overconfident (below the upper bound), and bounds the conservatism to a factor of three.
     for (k, t) in check_times.iter().enumerate() {
-        assert_eq!(counts[k], runs as usize, "every run has a confirmed track at t = {t}");
+        assert_eq!(
+            counts[k], runs as usize,
+            "every run has a confirmed track at t = {t}"
+        );
         let anees = sums[k] / counts[k] as f64;
         eprintln!("ANEES at t = {t} s: {anees:.2} (95 % bounds [{lo:.2}, {hi:.2}])");
         assert!(
@@ -104,8 +125,14 @@ fn covariance_stays_spd_and_honest_over_an_hour_long_flight() {
         t += 30.0;
         assert!(is_spd(&p), "predicted P not SPD at t = {t}");
         let xt = truth.state_at(t).unwrap();
-        let e = sensor.expect(&StateVec::from_iterator(xt.iter().copied())).z;
-        let z = MeasVec::new(e[0] + sig[0] * n.sample(&mut rng), e[1] + sig[1] * n.sample(&mut rng), e[2] + sig[2] * n.sample(&mut rng));
+        let e = sensor
+            .expect(&StateVec::from_iterator(xt.iter().copied()))
+            .z;
+        let z = MeasVec::new(
+            e[0] + sig[0] * n.sample(&mut rng),
+            e[1] + sig[1] * n.sample(&mut rng),
+            e[2] + sig[2] * n.sample(&mut rng),
+        );
         let inn = innovation(&sensor, &x, &p, &z, &r_diag).unwrap();
         let (xn, pn) = ekf_update(&x, &p, &inn, &r_diag);
         x = xn;

@@ -47,10 +47,17 @@ fn single_free_flight_is_tracked_to_measurement_level_accuracy() {
     let ids: std::collections::HashSet<u64> = ups.iter().map(|u| u.track_id).collect();
     assert_eq!(ids.len(), 1, "one object, one track: {ids:?}");
     // Measurement-implied single-look accuracy: range × σ_angle cross-range, a few hundred m.
-    let settled: Vec<f64> = ups.iter().skip(60).map(|u| nearest_object(&s, u).1).collect();
+    let settled: Vec<f64> = ups
+        .iter()
+        .skip(60)
+        .map(|u| nearest_object(&s, u).1)
+        .collect();
     let rmse = (settled.iter().map(|e| e * e).sum::<f64>() / settled.len() as f64).sqrt();
     let single_look_m = 1.0e6 * 0.5e-3;
-    assert!(rmse < single_look_m, "settled RMSE {rmse:.1} m vs single look {single_look_m} m");
+    assert!(
+        rmse < single_look_m,
+        "settled RMSE {rmse:.1} m vs single look {single_look_m} m"
+    );
     // The NIS averages its degrees of freedom.
     let nis: Vec<f64> = ups.iter().skip(10).map(|u| u.nis).collect();
     let mean_nis = nis.iter().sum::<f64>() / nis.len() as f64;
@@ -67,11 +74,19 @@ fn impact_prediction_converges_on_the_true_impact_point() {
     let mut cfg = TrackerConfig::default();
     cfg.crossing.drag_beta_kg_m2 = 0.0;
     let (ups, _) = run(&s, cfg);
-    let impacts: Vec<(f64, trilink_track::GroundPoint)> =
-        ups.iter().filter_map(|u| u.impact.map(|g| (u.time_s, g))).collect();
+    let impacts: Vec<(f64, trilink_track::GroundPoint)> = ups
+        .iter()
+        .filter_map(|u| u.impact.map(|g| (u.time_s, g)))
+        .collect();
     assert!(impacts.len() > 100);
     let miss = |g: &trilink_track::GroundPoint| {
-        Ecef(g.site.to_ecef().0).distance_m(&Geodetic { alt_m: 0.0, ..truth }.to_ecef())
+        Ecef(g.site.to_ecef().0).distance_m(
+            &Geodetic {
+                alt_m: 0.0,
+                ..truth
+            }
+            .to_ecef(),
+        )
     };
     let early = miss(&impacts[5].1);
     let late = &impacts[impacts.len() * 3 / 4].1;

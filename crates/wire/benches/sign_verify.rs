@@ -2,7 +2,9 @@
 //! full frame. Run: `cargo bench -p trilink-wire --bench sign_verify`.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use trilink_wire::report::example_report;
-use trilink_wire::{Identity, Limits, Nation, Opener, Payload, RelTo, Sealer, TrustStore, MAX_REPORTS_PER_FRAME};
+use trilink_wire::{
+    Identity, Limits, Nation, Opener, Payload, RelTo, Sealer, TrustStore, MAX_REPORTS_PER_FRAME,
+};
 
 fn nation(s: &str) -> Nation {
     s.parse().expect("valid nation code")
@@ -22,7 +24,12 @@ fn bench(c: &mut Criterion) {
         g.bench_function("seal", |b| b.iter(|| sealer.seal(&payload, &rel, now)));
         g.bench_function("open", |b| {
             b.iter_batched(
-                || (sealer.seal(&payload, &rel, now), Opener::new(nation("US"), trust.clone(), Limits::default())),
+                || {
+                    (
+                        sealer.seal(&payload, &rel, now),
+                        Opener::new(nation("US"), trust.clone(), Limits::default()),
+                    )
+                },
                 |(s, mut o)| o.open(&s.bytes, now).is_ok(),
                 BatchSize::SmallInput,
             )

@@ -49,7 +49,10 @@ impl Sealer {
     /// `next_sequence` must exceed every sequence number this node has used before; a node that
     /// restarts takes it from its journal.
     pub fn new(identity: Identity, next_sequence: u64) -> Self {
-        Sealer { identity, next_sequence: next_sequence.max(1) }
+        Sealer {
+            identity,
+            next_sequence: next_sequence.max(1),
+        }
     }
 
     pub fn identity(&self) -> &Identity {
@@ -64,12 +67,18 @@ impl Sealer {
         let (kind, payload_bytes) = match payload {
             Payload::Tracks(reports) => (
                 pb::PayloadKind::TrackFrame,
-                pb::TrackFrame { reports: reports.iter().map(TrackReport::to_pb).collect() }.encode_to_vec(),
+                pb::TrackFrame {
+                    reports: reports.iter().map(TrackReport::to_pb).collect(),
+                }
+                .encode_to_vec(),
             ),
             Payload::Heartbeat(h) => (
                 pb::PayloadKind::Heartbeat,
-                pb::Heartbeat { last_sequence: h.last_sequence, confirmed_tracks: h.confirmed_tracks }
-                    .encode_to_vec(),
+                pb::Heartbeat {
+                    last_sequence: h.last_sequence,
+                    confirmed_tracks: h.confirmed_tracks,
+                }
+                .encode_to_vec(),
             ),
         };
         let sequence = self.next_sequence;
@@ -100,7 +109,11 @@ impl Sealer {
         }
         .encode_to_vec();
         let signature = self.identity.key.sign(&body);
-        let bytes = pb::SignedEnvelope { body, signature: signature.to_bytes().to_vec() }.encode_to_vec();
+        let bytes = pb::SignedEnvelope {
+            body,
+            signature: signature.to_bytes().to_vec(),
+        }
+        .encode_to_vec();
         Sealed { sequence, bytes }
     }
 }
@@ -118,16 +131,28 @@ pub enum Rejection {
     #[error("signed with revoked key {0:?}")]
     RevokedKey(String),
     #[error("key {key_id:?} belongs to {key_nation}, but the envelope claims origin {origin}")]
-    KeyNationMismatch { key_id: String, key_nation: Nation, origin: String },
+    KeyNationMismatch {
+        key_id: String,
+        key_nation: Nation,
+        origin: String,
+    },
     #[error("signature does not verify")]
     BadSignature,
     #[error("not releasable to {me}: REL TO {rel_to}")]
     NotReleasable { me: Nation, rel_to: String },
-    #[error("sequence {sequence} from {origin}/{node_id} already seen or behind the replay window")]
-    Replay { origin: Nation, node_id: String, sequence: u64 },
+    #[error(
+        "sequence {sequence} from {origin}/{node_id} already seen or behind the replay window"
+    )]
+    Replay {
+        origin: Nation,
+        node_id: String,
+        sequence: u64,
+    },
     #[error("sent {age_ms} ms ago, more than the {max_ms} ms allowed")]
     TooOld { age_ms: i64, max_ms: i64 },
-    #[error("send time is {ahead_ms} ms in the future, more than the {max_ms} ms clock skew allowed")]
+    #[error(
+        "send time is {ahead_ms} ms in the future, more than the {max_ms} ms clock skew allowed"
+    )]
     FromFuture { ahead_ms: i64, max_ms: i64 },
     #[error("{0}")]
     NonFinite(ReportError),
@@ -198,7 +223,10 @@ pub struct ReplayWindow {
 
 impl Default for ReplayWindow {
     fn default() -> Self {
-        ReplayWindow { highest: 0, bits: Box::new([0; Self::WORDS]) }
+        ReplayWindow {
+            highest: 0,
+            bits: Box::new([0; Self::WORDS]),
+        }
     }
 }
 
@@ -266,7 +294,12 @@ pub struct Opener {
 
 impl Opener {
     pub fn new(me: Nation, trust: TrustStore, limits: Limits) -> Self {
-        Opener { me, trust, limits, windows: HashMap::new() }
+        Opener {
+            me,
+            trust,
+            limits,
+            windows: HashMap::new(),
+        }
     }
 
     pub fn trust_mut(&mut self) -> &mut TrustStore {
@@ -275,19 +308,33 @@ impl Opener {
 
     /// Marks a sequence number as already seen, e.g. when a restarted node reloads its journal.
     pub fn mark_seen(&mut self, origin: Nation, node_id: &str, sequence: u64) {
-        self.windows.entry((origin, node_id.to_string())).or_default().check_and_mark(sequence);
+        self.windows
+            .entry((origin, node_id.to_string()))
+            .or_default()
+            .check_and_mark(sequence);
     }
 
     /// Runs every check, cheapest first; the replay window is only touched once the signature
     /// has verified, so forged envelopes cannot burn sequence numbers.
     pub fn open(&mut self, bytes: &[u8], now_unix_us: i64) -> Result<Opened, Rejected> {
-        let mut rej = Rejected { reason: Rejection::BadSignature, origin: None, node_id: None, sequence: None };
+        let mut rej = Rejected {
+            reason: Rejection::BadSignature,
+            origin: None,
+            node_id: None,
+            sequence: None,
+        };
         let fail = |mut r: Rejected, reason| {
             r.reason = reason;
             Err(r)
         };
         if bytes.len() > self.limits.max_envelope_bytes {
-            return fail(rej, Rejection::Oversize { len: bytes.len(), max: self.limits.max_envelope_bytes });
+            return fail(
+                rej,
+                Rejection::Oversize {
+                    len: bytes.len(),
+                    max: self.limits.max_envelope_bytes,
+                },
+            );
         }
         let env = match pb::SignedEnvelope::decode(bytes) {
             Ok(e) => e,
@@ -301,7 +348,13 @@ impl Opener {
         rej.node_id = Some(body.node_id.clone());
         rej.sequence = Some(body.sequence);
         if body.schema_version != 1 {
-            return fail(rej, Rejection::Undecodable(format!("schema_version {} (expected 1)", body.schema_version)));
+            return fail(
+                rej,
+                Rejection::Undecodable(format!(
+                    "schema_version {} (expected 1)",
+                    body.schema_version
+                )),
+            );
         }
         let (key_nation, key) = match self.trust.lookup(&body.key_id) {
             KeyLookup::Trusted(n, k) => (n, k),
@@ -318,7 +371,11 @@ impl Opener {
         if key_nation.as_str() != body.origin {
             return fail(
                 rej,
-                Rejection::KeyNationMismatch { key_id: body.key_id, key_nation, origin: body.origin },
+                Rejection::KeyNationMismatch {
+                    key_id: body.key_id,
+                    key_nation,
+                    origin: body.origin,
+                },
             );
         }
         let origin = key_nation;
@@ -331,27 +388,54 @@ impl Opener {
         }
         let rel_to = RelTo::new(rel);
         if !rel_to.contains(self.me) {
-            return fail(rej, Rejection::NotReleasable { me: self.me, rel_to: rel_to.joined() });
+            return fail(
+                rej,
+                Rejection::NotReleasable {
+                    me: self.me,
+                    rel_to: rel_to.joined(),
+                },
+            );
         }
         let age_us = now_unix_us.saturating_sub(body.send_time_unix_us);
         if age_us > self.limits.max_age_us {
-            return fail(rej, Rejection::TooOld { age_ms: age_us / 1000, max_ms: self.limits.max_age_us / 1000 });
+            return fail(
+                rej,
+                Rejection::TooOld {
+                    age_ms: age_us / 1000,
+                    max_ms: self.limits.max_age_us / 1000,
+                },
+            );
         }
         if -age_us > self.limits.max_future_us {
             return fail(
                 rej,
-                Rejection::FromFuture { ahead_ms: -age_us / 1000, max_ms: self.limits.max_future_us / 1000 },
+                Rejection::FromFuture {
+                    ahead_ms: -age_us / 1000,
+                    max_ms: self.limits.max_future_us / 1000,
+                },
             );
         }
-        let window = self.windows.entry((origin, body.node_id.clone())).or_default();
+        let window = self
+            .windows
+            .entry((origin, body.node_id.clone()))
+            .or_default();
         if !window.check_and_mark(body.sequence) {
-            return fail(rej, Rejection::Replay { origin, node_id: body.node_id, sequence: body.sequence });
+            return fail(
+                rej,
+                Rejection::Replay {
+                    origin,
+                    node_id: body.node_id,
+                    sequence: body.sequence,
+                },
+            );
         }
         let payload = match pb::PayloadKind::try_from(body.kind) {
             Ok(pb::PayloadKind::TrackFrame) => {
                 let frame = match pb::TrackFrame::decode(body.payload.as_slice()) {
                     Ok(f) => f,
-                    Err(e) => return fail(rej, Rejection::Undecodable(format!("track frame: {e}"))),
+                    Err(e) => {
+                        return fail(rej, Rejection::Undecodable(format!("track frame: {e}")))
+                    }
                 };
                 if frame.reports.len() > self.limits.max_reports_per_frame {
                     return fail(
@@ -381,15 +465,22 @@ impl Opener {
                 }
                 Payload::Tracks(reports)
             }
-            Ok(pb::PayloadKind::Heartbeat) => match pb::Heartbeat::decode(body.payload.as_slice()) {
-                Ok(h) => Payload::Heartbeat(Heartbeat {
-                    last_sequence: h.last_sequence,
-                    confirmed_tracks: h.confirmed_tracks,
-                }),
-                Err(e) => return fail(rej, Rejection::Undecodable(format!("heartbeat: {e}"))),
-            },
+            Ok(pb::PayloadKind::Heartbeat) => {
+                match pb::Heartbeat::decode(body.payload.as_slice()) {
+                    Ok(h) => Payload::Heartbeat(Heartbeat {
+                        last_sequence: h.last_sequence,
+                        confirmed_tracks: h.confirmed_tracks,
+                    }),
+                    Err(e) => return fail(rej, Rejection::Undecodable(format!("heartbeat: {e}"))),
+                }
+            }
             other => {
-                return fail(rej, Rejection::Undecodable(format!("payload kind {other:?} is not supported by this node")))
+                return fail(
+                    rej,
+                    Rejection::Undecodable(format!(
+                        "payload kind {other:?} is not supported by this node"
+                    )),
+                )
             }
         };
         Ok(Opened {

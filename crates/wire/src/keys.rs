@@ -21,15 +21,29 @@ use crate::nation::Nation;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: refusing to overwrite an existing private key")]
     Exists { path: PathBuf },
     #[error("{path}: not a PKCS#8 PEM Ed25519 private key: {detail}")]
     BadPrivateKey { path: PathBuf, detail: String },
     #[error("{path}:{line}: {detail}; expected `NATION KEY_ID PUBLIC_KEY_HEX` (64 hex digits)")]
-    BadTrustLine { path: PathBuf, line: usize, detail: String },
-    #[error("{path}:{line}: key id {key_id:?} does not match the public key (expected {expected:?})")]
-    KeyIdMismatch { path: PathBuf, line: usize, key_id: String, expected: String },
+    BadTrustLine {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+    #[error(
+        "{path}:{line}: key id {key_id:?} does not match the public key (expected {expected:?})"
+    )]
+    KeyIdMismatch {
+        path: PathBuf,
+        line: usize,
+        key_id: String,
+        expected: String,
+    },
 }
 
 /// Names a public key: `<NATION>-<first 8 bytes of the key, hex>`. Rotating a key gives a new
@@ -69,7 +83,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// A node's signing identity.
@@ -93,7 +110,12 @@ impl Identity {
     pub fn from_seed(nation: Nation, node_id: impl Into<String>, seed: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&seed);
         let key_id = KeyId::for_key(nation, &key.verifying_key());
-        Identity { nation, node_id: node_id.into(), key_id, key }
+        Identity {
+            nation,
+            node_id: node_id.into(),
+            key_id,
+            key,
+        }
     }
 
     pub fn verifying_key(&self) -> VerifyingKey {
@@ -102,7 +124,12 @@ impl Identity {
 
     /// The trust-store line allies add to accept this key.
     pub fn trust_line(&self) -> String {
-        format!("{} {} {}", self.nation, self.key_id, hex(self.verifying_key().as_bytes()))
+        format!(
+            "{} {} {}",
+            self.nation,
+            self.key_id,
+            hex(self.verifying_key().as_bytes())
+        )
     }
 
     /// Writes the private key as PKCS#8 PEM with mode 0600; refuses to overwrite.
@@ -110,7 +137,10 @@ impl Identity {
         let pem = self
             .key
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| KeyError::BadPrivateKey { path: path.to_path_buf(), detail: e.to_string() })?;
+            .map_err(|e| KeyError::BadPrivateKey {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?;
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -120,22 +150,44 @@ impl Identity {
         }
         let mut f = opts.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                KeyError::Exists { path: path.to_path_buf() }
+                KeyError::Exists {
+                    path: path.to_path_buf(),
+                }
             } else {
-                KeyError::Io { path: path.to_path_buf(), source: e }
+                KeyError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
             }
         })?;
         f.write_all(pem.as_bytes())
             .and_then(|_| f.sync_all())
-            .map_err(|e| KeyError::Io { path: path.to_path_buf(), source: e })
+            .map_err(|e| KeyError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })
     }
 
-    pub fn read_private_key(nation: Nation, node_id: impl Into<String>, path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io { path: path.to_path_buf(), source: e })?;
-        let key = SigningKey::from_pkcs8_pem(&text)
-            .map_err(|e| KeyError::BadPrivateKey { path: path.to_path_buf(), detail: e.to_string() })?;
+    pub fn read_private_key(
+        nation: Nation,
+        node_id: impl Into<String>,
+        path: &Path,
+    ) -> Result<Self, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let key = SigningKey::from_pkcs8_pem(&text).map_err(|e| KeyError::BadPrivateKey {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
         let key_id = KeyId::for_key(nation, &key.verifying_key());
-        Ok(Identity { nation, node_id: node_id.into(), key_id, key })
+        Ok(Identity {
+            nation,
+            node_id: node_id.into(),
+            key_id,
+            key,
+        })
     }
 }
 
@@ -194,16 +246,23 @@ impl TrustStore {
             if line.is_empty() {
                 continue;
             }
-            let bad = |detail: String| KeyError::BadTrustLine { path: path.to_path_buf(), line: i + 1, detail };
+            let bad = |detail: String| KeyError::BadTrustLine {
+                path: path.to_path_buf(),
+                line: i + 1,
+                detail,
+            };
             let parts: Vec<&str> = line.split_whitespace().collect();
             let [nation, key_id, key_hex] = parts.as_slice() else {
                 return Err(bad(format!("found {} fields", parts.len())));
             };
-            let nation: Nation = nation.parse().map_err(|e: crate::NationError| bad(e.to_string()))?;
+            let nation: Nation = nation
+                .parse()
+                .map_err(|e: crate::NationError| bad(e.to_string()))?;
             let bytes: [u8; 32] = unhex(key_hex)
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| bad(format!("public key {key_hex:?} is not 64 hex digits")))?;
-            let key = VerifyingKey::from_bytes(&bytes).map_err(|e| bad(format!("not an Ed25519 public key: {e}")))?;
+            let key = VerifyingKey::from_bytes(&bytes)
+                .map_err(|e| bad(format!("not an Ed25519 public key: {e}")))?;
             let expected = KeyId::for_key(nation, &key);
             if expected.as_str() != *key_id {
                 return Err(KeyError::KeyIdMismatch {
@@ -232,13 +291,21 @@ impl TrustStore {
     pub fn load_dir(dir: &Path) -> Result<Self, KeyError> {
         let mut ts = TrustStore::new();
         let tp = dir.join("trust.txt");
-        let text = std::fs::read_to_string(&tp).map_err(|e| KeyError::Io { path: tp.clone(), source: e })?;
+        let text = std::fs::read_to_string(&tp).map_err(|e| KeyError::Io {
+            path: tp.clone(),
+            source: e,
+        })?;
         ts.parse_trust(&tp, &text)?;
         let rp = dir.join("revoked.txt");
         match std::fs::read_to_string(&rp) {
             Ok(t) => ts.parse_revoked(&t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(KeyError::Io { path: rp, source: e }),
+            Err(e) => {
+                return Err(KeyError::Io {
+                    path: rp,
+                    source: e,
+                })
+            }
         }
         Ok(ts)
     }
@@ -266,7 +333,10 @@ mod tests {
         }
         let back = Identity::read_private_key(kr(), "KR-1", &p).unwrap();
         assert_eq!(back.key_id, id.key_id);
-        assert!(matches!(id.write_private_key(&p), Err(KeyError::Exists { .. })));
+        assert!(matches!(
+            id.write_private_key(&p),
+            Err(KeyError::Exists { .. })
+        ));
     }
 
     #[test]
@@ -276,9 +346,18 @@ mod tests {
         let text = format!("# allies\n{}\n", id.trust_line());
         ts.parse_trust(Path::new("trust.txt"), &text).unwrap();
         assert!(matches!(ts.lookup(id.key_id.as_str()), KeyLookup::Trusted(n, _) if n == kr()));
-        let err = ts.parse_trust(Path::new("trust.txt"), "\nKR abc\n").err().map(|e| e.to_string());
-        assert_eq!(err.as_deref().map(|e| e.starts_with("trust.txt:2:")), Some(true));
-        let wrong_id = format!("KR KR-0000000000000000 {}", hex(id.verifying_key().as_bytes()));
+        let err = ts
+            .parse_trust(Path::new("trust.txt"), "\nKR abc\n")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref().map(|e| e.starts_with("trust.txt:2:")),
+            Some(true)
+        );
+        let wrong_id = format!(
+            "KR KR-0000000000000000 {}",
+            hex(id.verifying_key().as_bytes())
+        );
         assert!(matches!(
             ts.parse_trust(Path::new("t"), &wrong_id),
             Err(KeyError::KeyIdMismatch { line: 1, .. })

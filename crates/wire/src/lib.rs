@@ -19,8 +19,9 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/trilink.v1.rs"));
 }
 
-pub use envelope::{Rejected, 
-    Limits, Opened, Opener, Payload, Rejection, ReplayWindow, Sealed, Sealer, MAX_REPORTS_PER_FRAME,
+pub use envelope::{
+    Limits, Opened, Opener, Payload, Rejected, Rejection, ReplayWindow, Sealed, Sealer,
+    MAX_REPORTS_PER_FRAME,
 };
 pub use keys::{Identity, KeyError, KeyId, TrustStore};
 pub use nation::{Nation, NationError, Policy, RelTo};

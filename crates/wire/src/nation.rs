@@ -27,7 +27,9 @@ impl FromStr for Nation {
         if b.len() == 2 && b.iter().all(|c| c.is_ascii_uppercase()) {
             Ok(Nation([b[0], b[1]]))
         } else {
-            Err(NationError::BadCode { value: s.to_string() })
+            Err(NationError::BadCode {
+                value: s.to_string(),
+            })
         }
     }
 }
@@ -72,7 +74,11 @@ impl RelTo {
 
     /// `KR,US` style, for logs and the journal.
     pub fn joined(&self) -> String {
-        self.0.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -82,7 +88,10 @@ mod tests {
 
     #[test]
     fn nation_codes_are_two_upper_case_letters() {
-        assert_eq!("KR".parse::<Nation>().map(|n| n.to_string()), Ok("KR".to_string()));
+        assert_eq!(
+            "KR".parse::<Nation>().map(|n| n.to_string()),
+            Ok("KR".to_string())
+        );
         for bad in ["kr", "K", "KOR", "K1", "", "ÜS"] {
             assert!(bad.parse::<Nation>().is_err(), "{bad:?} accepted");
         }
@@ -91,7 +100,11 @@ mod tests {
     #[test]
     fn rel_to_is_sorted_and_unique() {
         let n = |s: &str| s.parse::<Nation>().map_err(|e| e.to_string());
-        let r = RelTo::new([n("US").unwrap_or(Nation(*b"US")), Nation(*b"JP"), Nation(*b"US")]);
+        let r = RelTo::new([
+            n("US").unwrap_or(Nation(*b"US")),
+            Nation(*b"JP"),
+            Nation(*b"US"),
+        ]);
         assert_eq!(r.joined(), "JP,US");
     }
 }
@@ -129,7 +142,11 @@ impl Policy {
 
     /// Origins whose reports are released to `dest`.
     pub fn sources_for(&self, dest: Nation) -> Vec<Nation> {
-        self.0.iter().filter(|(_, r)| r.contains(dest)).map(|(o, _)| *o).collect()
+        self.0
+            .iter()
+            .filter(|(_, r)| r.contains(dest))
+            .map(|(o, _)| *o)
+            .collect()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Nation, &RelTo)> {

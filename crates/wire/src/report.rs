@@ -8,10 +8,20 @@ use crate::pb;
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ReportError {
     #[error("track {track_number}: field {field} is not finite ({value})")]
-    NonFinite { track_number: u64, field: &'static str, value: f64 },
+    NonFinite {
+        track_number: u64,
+        field: &'static str,
+        value: f64,
+    },
     #[error("track {track_number}: covariance is not symmetric positive-definite (pivot {pivot} of the Cholesky factorisation is {value:e})")]
-    NotSpd { track_number: u64, pivot: usize, value: f64 },
-    #[error("track {track_number}: covariance has {len} values, expected 21 (upper triangle of 6x6)")]
+    NotSpd {
+        track_number: u64,
+        pivot: usize,
+        value: f64,
+    },
+    #[error(
+        "track {track_number}: covariance has {len} values, expected 21 (upper triangle of 6x6)"
+    )]
     CovarianceLength { track_number: u64, len: usize },
     #[error("track {track_number}: no state")]
     MissingState { track_number: u64 },
@@ -77,7 +87,9 @@ pub fn pack_upper(full: &[[f64; 6]; 6]) -> [f64; 21] {
 /// scale so that a matrix that is only positive-definite by rounding is refused.
 pub fn check_spd(upper: &[f64; 21]) -> Result<(), (usize, f64)> {
     let mut l = [[0.0f64; 6]; 6];
-    let scale = (0..6).map(|i| upper[upper_index(i, i)].abs()).fold(0.0, f64::max);
+    let scale = (0..6)
+        .map(|i| upper[upper_index(i, i)].abs())
+        .fold(0.0, f64::max);
     let floor = scale * 1e-15;
     for j in 0..6 {
         let mut d = upper[upper_index(j, j)];
@@ -105,7 +117,11 @@ impl TrackReport {
     /// symmetric positive-definite (symmetry holds by the packed form), a quality out of range.
     pub fn validate(&self) -> Result<(), ReportError> {
         let tn = self.track_number;
-        let nf = |field: &'static str, value: f64| ReportError::NonFinite { track_number: tn, field, value };
+        let nf = |field: &'static str, value: f64| ReportError::NonFinite {
+            track_number: tn,
+            field,
+            value,
+        };
         if !self.time_s.is_finite() {
             return Err(nf("time_s", self.time_s));
         }
@@ -124,19 +140,32 @@ impl TrackReport {
             return Err(nf("quality", self.quality));
         }
         if !(0.0..=1.0).contains(&self.quality) {
-            return Err(ReportError::Quality { track_number: tn, value: self.quality });
+            return Err(ReportError::Quality {
+                track_number: tn,
+                value: self.quality,
+            });
         }
         for (p, name) in [(&self.launch, "launch"), (&self.impact, "impact")] {
             if let Some(p) = p {
-                for v in [p.time_s, p.lat_deg, p.lon_deg, p.semi_major_m, p.semi_minor_m, p.orientation_deg] {
+                for v in [
+                    p.time_s,
+                    p.lat_deg,
+                    p.lon_deg,
+                    p.semi_major_m,
+                    p.semi_minor_m,
+                    p.orientation_deg,
+                ] {
                     if !v.is_finite() {
                         return Err(nf(name, v));
                     }
                 }
             }
         }
-        check_spd(&self.covariance_upper)
-            .map_err(|(pivot, value)| ReportError::NotSpd { track_number: tn, pivot, value })
+        check_spd(&self.covariance_upper).map_err(|(pivot, value)| ReportError::NotSpd {
+            track_number: tn,
+            pivot,
+            value,
+        })
     }
 
     pub fn to_pb(&self) -> pb::TrackReport {
@@ -164,12 +193,17 @@ impl TrackReport {
     /// the numbers.
     pub fn from_pb(p: &pb::TrackReport) -> Result<Self, ReportError> {
         let tn = p.track_number;
-        let s = p.state.as_ref().ok_or(ReportError::MissingState { track_number: tn })?;
-        let covariance_upper: [f64; 21] = p
-            .covariance_upper
-            .as_slice()
-            .try_into()
-            .map_err(|_| ReportError::CovarianceLength { track_number: tn, len: p.covariance_upper.len() })?;
+        let s = p
+            .state
+            .as_ref()
+            .ok_or(ReportError::MissingState { track_number: tn })?;
+        let covariance_upper: [f64; 21] =
+            p.covariance_upper.as_slice().try_into().map_err(|_| {
+                ReportError::CovarianceLength {
+                    track_number: tn,
+                    len: p.covariance_upper.len(),
+                }
+            })?;
         Ok(TrackReport {
             track_number: tn,
             time_s: p.time_s,
@@ -293,7 +327,14 @@ pub fn example_report(track_number: u64, time_s: f64) -> TrackReport {
     TrackReport {
         track_number,
         time_s,
-        state: [-3_300_000.0, 3_900_000.0, 4_150_000.0, 1_500.0, -2_000.0, 1_800.0],
+        state: [
+            -3_300_000.0,
+            3_900_000.0,
+            4_150_000.0,
+            1_500.0,
+            -2_000.0,
+            1_800.0,
+        ],
         covariance_upper: pack_upper(&full),
         quality: 0.9,
         phase: FlightPhase::Midcourse,

@@ -12,7 +12,10 @@ fn setup() -> (Sealer, Opener) {
     let id = Identity::from_seed(kr, "KR-1", [1; 32]);
     let mut trust = TrustStore::new();
     trust.trust(kr, id.verifying_key());
-    (Sealer::new(id, 1), Opener::new(us, trust, Limits::default()))
+    (
+        Sealer::new(id, 1),
+        Opener::new(us, trust, Limits::default()),
+    )
 }
 
 proptest! {

@@ -75,7 +75,10 @@ fn flipped_payload_byte_is_a_bad_signature() {
     let mut env = pb::SignedEnvelope::decode(s.bytes.as_slice()).unwrap();
     let last = env.body.len() - 1;
     env.body[last] ^= 0x01;
-    assert_eq!(reason(f.us.open(&env.encode_to_vec(), NOW)), "bad_signature");
+    assert_eq!(
+        reason(f.us.open(&env.encode_to_vec(), NOW)),
+        "bad_signature"
+    );
 }
 
 #[test]
@@ -132,7 +135,13 @@ fn garbage_bytes_are_undecodable() {
         assert_eq!(reason(f.us.open(g, NOW)), "undecodable", "{g:?}");
     }
     // Well-formed envelope whose signed payload is garbage.
-    let s = f.kr.seal_raw(7, pb::PayloadKind::TrackFrame, vec![0xff; 40], &f.rel_us, NOW);
+    let s = f.kr.seal_raw(
+        7,
+        pb::PayloadKind::TrackFrame,
+        vec![0xff; 40],
+        &f.rel_us,
+        NOW,
+    );
     assert_eq!(reason(f.us.open(&s.bytes, NOW)), "undecodable");
 }
 
@@ -202,7 +211,10 @@ fn a_rejection_does_not_disturb_the_next_good_envelope() {
 #[test]
 fn heartbeat_round_trips() {
     let mut f = fixture();
-    let hb = Payload::Heartbeat(trilink_wire::Heartbeat { last_sequence: 41, confirmed_tracks: 3 });
+    let hb = Payload::Heartbeat(trilink_wire::Heartbeat {
+        last_sequence: 41,
+        confirmed_tracks: 3,
+    });
     let s = f.kr.seal(&hb, &f.rel_us, NOW);
     assert_eq!(f.us.open(&s.bytes, NOW).map(|o| o.payload), Ok(hb));
 }

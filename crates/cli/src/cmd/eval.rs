@@ -93,7 +93,8 @@ pub fn run(args: Args) -> CliResult {
     if !args.json_only {
         write_html(&eval, &args.dir).map_err(classify)?;
     }
-    let json = serde_json::to_string_pretty(&eval.summary).map_err(|e| CliError::Other(e.into()))?;
+    let json =
+        serde_json::to_string_pretty(&eval.summary).map_err(|e| CliError::Other(e.into()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{json}").map_err(|e| CliError::Other(e.into()))?;
     Ok(())

@@ -57,7 +57,9 @@ fn append(path: &std::path::Path, line: &str) -> anyhow::Result<()> {
 pub fn run(args: Args) -> CliResult {
     match args.command {
         KeysCommand::Init { nation, dir } => {
-            let nation: Nation = nation.parse().map_err(|e| CliError::input(anyhow!("--nation: {e}")))?;
+            let nation: Nation = nation
+                .parse()
+                .map_err(|e| CliError::input(anyhow!("--nation: {e}")))?;
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let id = Identity::generate(nation, format!("{nation}-node"));
             let key_path = dir.join(format!("{nation}.key.pem"));
@@ -70,21 +72,30 @@ pub fn run(args: Args) -> CliResult {
             append(&dir.join("trust.txt"), &id.trust_line())?;
             println!("key id {}", id.key_id);
             println!("private key {} (mode 0600)", key_path.display());
-            println!("trust line (give this to allies; added to {}):", dir.join("trust.txt").display());
+            println!(
+                "trust line (give this to allies; added to {}):",
+                dir.join("trust.txt").display()
+            );
             println!("{}", id.trust_line());
             Ok(())
         }
         KeysCommand::Revoke { dir, key_id } => {
             if key_id.trim().is_empty() || key_id.contains(char::is_whitespace) {
-                return Err(CliError::input(anyhow!("key id {key_id:?}: expected one word such as KR-1a2b3c4d5e6f7a8b")));
+                return Err(CliError::input(anyhow!(
+                    "key id {key_id:?}: expected one word such as KR-1a2b3c4d5e6f7a8b"
+                )));
             }
             append(&dir.join("revoked.txt"), &key_id)?;
-            println!("revoked {key_id} (in {})", dir.join("revoked.txt").display());
+            println!(
+                "revoked {key_id} (in {})",
+                dir.join("revoked.txt").display()
+            );
             Ok(())
         }
         KeysCommand::List { dir } => {
             let p = dir.join("trust.txt");
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
             let mut ts = TrustStore::new();
             ts.parse_trust(&p, &text).map_err(CliError::input)?;
             print!("{text}");

@@ -5,7 +5,6 @@ use anyhow::{anyhow, Context};
 use trilink_bus::nats::{ensure_streams_replicated, Credentials};
 use trilink_bus::natsconf::{self, ClusterMember, ConfigRequest};
 
-
 use crate::exit::{CliError, CliResult};
 
 /// Write a nats-server configuration with one user per nation whose publish and subscribe
@@ -62,23 +61,55 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let sc = trilink_node::orchestrate::load_fabric_only(args.scenario.as_deref().unwrap_or(trilink_sim::DEFAULT_BUILTIN))
-        .map_err(CliError::input)?;
+    let sc = trilink_node::orchestrate::load_fabric_only(
+        args.scenario
+            .as_deref()
+            .unwrap_or(trilink_sim::DEFAULT_BUILTIN),
+    )
+    .map_err(CliError::input)?;
     if let Some(url) = args.create_streams {
-        let admin = Credentials::read(&args.out.join("admin.credentials")).map_err(CliError::input)?;
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
+        let admin =
+            Credentials::read(&args.out.join("admin.credentials")).map_err(CliError::input)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting tokio")?;
         let patience = std::time::Duration::from_secs(if args.replicas > 1 { 30 } else { 0 });
-        rt.block_on(ensure_streams_replicated(&url, &admin, &sc.nation_codes(), args.replicas.max(1), patience))
-            .context("creating streams")?;
-        println!("streams {} ready on {url}", sc.nation_codes().iter().map(|n| format!("TRILINK_{n}")).collect::<Vec<_>>().join(", "));
+        rt.block_on(ensure_streams_replicated(
+            &url,
+            &admin,
+            &sc.nation_codes(),
+            args.replicas.max(1),
+            patience,
+        ))
+        .context("creating streams")?;
+        println!(
+            "streams {} ready on {url}",
+            sc.nation_codes()
+                .iter()
+                .map(|n| format!("TRILINK_{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         return Ok(());
     }
-    let conf = args.out.join(if args.cluster { "nats-server-".to_string() + sc.nation_codes().first().map(|n| n.as_str()).unwrap_or("") + ".conf" } else { "nats-server.conf".to_string() });
+    let conf = args.out.join(if args.cluster {
+        "nats-server-".to_string()
+            + sc.nation_codes().first().map(|n| n.as_str()).unwrap_or("")
+            + ".conf"
+    } else {
+        "nats-server.conf".to_string()
+    });
     if conf.exists() && !args.force {
-        return Err(CliError::input(anyhow!("{} exists; pass --force to replace it (and its passwords)", conf.display())));
+        return Err(CliError::input(anyhow!(
+            "{} exists; pass --force to replace it (and its passwords)",
+            conf.display()
+        )));
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let out_abs = std::fs::canonicalize(&args.out).with_context(|| format!("resolving {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out_abs = std::fs::canonicalize(&args.out)
+        .with_context(|| format!("resolving {}", args.out.display()))?;
     let nations = sc.nation_codes();
     let req = ConfigRequest {
         nations: &nations,
@@ -90,20 +121,32 @@ pub fn run(args: Args) -> CliResult {
     };
     if args.cluster {
         let port = |off: usize| -> Result<u16, CliError> {
-            u16::try_from(args.port as usize + off)
-                .map_err(|_| CliError::input(anyhow!("--port {}: too high for {} cluster members", args.port, nations.len())))
+            u16::try_from(args.port as usize + off).map_err(|_| {
+                CliError::input(anyhow!(
+                    "--port {}: too high for {} cluster members",
+                    args.port,
+                    nations.len()
+                ))
+            })
         };
         let mut members = Vec::new();
         for (i, n) in nations.iter().enumerate() {
-            members.push(ClusterMember { name: n.to_string(), client_port: port(i)?, cluster_port: port(100 + i)? });
+            members.push(ClusterMember {
+                name: n.to_string(),
+                client_port: port(i)?,
+                cluster_port: port(100 + i)?,
+            });
         }
         let (configs, users) = natsconf::generate_cluster(&req, &members);
-        natsconf::write_cluster(&args.out, &configs, &users).with_context(|| format!("writing into {}", args.out.display()))?;
+        natsconf::write_cluster(&args.out, &configs, &users)
+            .with_context(|| format!("writing into {}", args.out.display()))?;
         for m in &members {
             println!(
                 "start {}: nats-server -c {}   (clients nats://{}:{})",
                 m.name,
-                args.out.join(format!("nats-server-{}.conf", m.name)).display(),
+                args.out
+                    .join(format!("nats-server-{}.conf", m.name))
+                    .display(),
                 args.host,
                 m.client_port
             );
@@ -118,10 +161,14 @@ pub fn run(args: Args) -> CliResult {
         return Ok(());
     }
     let g = natsconf::generate(&req);
-    natsconf::write(&args.out, &g).with_context(|| format!("writing into {}", args.out.display()))?;
+    natsconf::write(&args.out, &g)
+        .with_context(|| format!("writing into {}", args.out.display()))?;
     println!("wrote {}", conf.display());
     for (user, _) in &g.users {
-        println!("wrote {}", args.out.join(format!("{user}.credentials")).display());
+        println!(
+            "wrote {}",
+            args.out.join(format!("{user}.credentials")).display()
+        );
     }
     println!("start the server:   nats-server -c {}", conf.display());
     println!(

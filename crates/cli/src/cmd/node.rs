@@ -73,11 +73,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let nation: Nation = args.nation.parse().map_err(|e| CliError::input(anyhow!("--nation: {e}")))?;
+    let nation: Nation = args
+        .nation
+        .parse()
+        .map_err(|e| CliError::input(anyhow!("--nation: {e}")))?;
     let loaded = load_scenario(args.scenario.as_deref(), 1)?;
     let sc = loaded.fabric().clone();
     if sc.nation(nation).is_none() {
-        return Err(CliError::input(anyhow!("--nation {nation}: not a nation of scenario {}", sc.name)));
+        return Err(CliError::input(anyhow!(
+            "--nation {nation}: not a nation of scenario {}",
+            sc.name
+        )));
     }
     if !args.bus.starts_with("nats://") {
         return Err(CliError::input(anyhow!(
@@ -85,20 +91,38 @@ pub fn run(args: Args) -> CliResult {
             args.bus
         )));
     }
-    let creds = Credentials::read(&args.nats_dir.join(format!("{nation}.credentials"))).map_err(CliError::input)?;
-    let node_id = format!("{nation}-node");
-    let identity = Identity::read_private_key(nation, node_id.clone(), &args.keys.join(format!("{nation}.key.pem")))
+    let creds = Credentials::read(&args.nats_dir.join(format!("{nation}.credentials")))
         .map_err(CliError::input)?;
+    let node_id = format!("{nation}-node");
+    let identity = Identity::read_private_key(
+        nation,
+        node_id.clone(),
+        &args.keys.join(format!("{nation}.key.pem")),
+    )
+    .map_err(CliError::input)?;
     let trust = TrustStore::load_dir(&args.keys).map_err(CliError::input)?;
-    let journal_path = args.journal.clone().unwrap_or_else(|| PathBuf::from(format!("out/node/{nation}.journal.sqlite")));
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("out/node/{nation}.journal.sqlite")));
     if let Some(parent) = journal_path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let journal = Journal::open(&journal_path, sync_policy(&args.sync)).map_err(|e| CliError::Other(e.into()))?;
+    let journal = Journal::open(&journal_path, sync_policy(&args.sync))
+        .map_err(|e| CliError::Other(e.into()))?;
     let mut cfg = NodeConfig::new(nation, node_id.clone(), sc.policy.rel_to(nation));
-    cfg.links = sc.nation_codes().into_iter().map(|d| (d, sc.link(nation, d))).collect();
+    cfg.links = sc
+        .nation_codes()
+        .into_iter()
+        .map(|d| (d, sc.link(nation, d)))
+        .collect();
     cfg.limits.max_age_us = (args.max_age_s * 1e6) as i64;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting tokio")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     let max_reports = args.max_reports.unwrap_or(u64::MAX);
     let stats = rt.block_on(async {
         let t = NatsTransport::connect(&args.bus, &creds, nation, &node_id).await?;

@@ -65,15 +65,23 @@ pub fn load_scenario(name: Option<&str>, seed: u64) -> Result<Loaded, CliError> 
     trilink_node::orchestrate::load(name, seed).map_err(CliError::input)
 }
 
-pub fn bus_choice(bus: &str, nats_dir: Option<&PathBuf>, sc: &FabricScenario) -> Result<BusChoice, CliError> {
+pub fn bus_choice(
+    bus: &str,
+    nats_dir: Option<&PathBuf>,
+    sc: &FabricScenario,
+) -> Result<BusChoice, CliError> {
     if bus == "embedded" {
         return Ok(BusChoice::Embedded);
     }
     if !bus.starts_with("nats://") {
-        return Err(CliError::input(anyhow!("--bus {bus:?}: expected `embedded` or `nats://HOST:PORT`")));
+        return Err(CliError::input(anyhow!(
+            "--bus {bus:?}: expected `embedded` or `nats://HOST:PORT`"
+        )));
     }
     let dir = nats_dir.ok_or_else(|| {
-        CliError::input(anyhow!("--bus {bus}: also give --nats-dir, the directory `trilink nats-config` wrote"))
+        CliError::input(anyhow!(
+            "--bus {bus}: also give --nats-dir, the directory `trilink nats-config` wrote"
+        ))
     })?;
     let mut creds = BTreeMap::new();
     for n in sc.nation_codes() {
@@ -81,7 +89,11 @@ pub fn bus_choice(bus: &str, nats_dir: Option<&PathBuf>, sc: &FabricScenario) ->
         creds.insert(n, Credentials::read(&p).map_err(CliError::input)?);
     }
     let admin = Credentials::read(&dir.join("admin.credentials")).map_err(CliError::input)?;
-    Ok(BusChoice::Nats { url: bus.to_string(), creds, admin })
+    Ok(BusChoice::Nats {
+        url: bus.to_string(),
+        creds,
+        admin,
+    })
 }
 
 pub fn sync_policy(s: &str) -> SyncPolicy {
@@ -96,15 +108,20 @@ pub fn run(args: Args) -> CliResult {
     let loaded = load_scenario(args.scenario.as_deref(), args.seed)?;
     let sc = loaded.fabric().clone();
     if !(args.speed >= 0.0 && args.speed.is_finite()) {
-        return Err(CliError::input(anyhow!("--speed {}: expected a finite number ≥ 0", args.speed)));
+        return Err(CliError::input(anyhow!(
+            "--speed {}: expected a finite number ≥ 0",
+            args.speed
+        )));
     }
     let bus = bus_choice(&args.bus, args.nats_dir.as_ref(), &sc)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     for n in sc.nation_codes() {
         for suffix in ["", "-wal", "-shm"] {
             let p = args.out.join(format!("{n}.journal.sqlite{suffix}"));
             if p.exists() {
-                std::fs::remove_file(&p).with_context(|| format!("removing old journal {}", p.display()))?;
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("removing old journal {}", p.display()))?;
             }
         }
     }
@@ -124,16 +141,28 @@ pub fn run(args: Args) -> CliResult {
         seed: args.seed,
         progress: Some(Box::new(move |t_s| b2.set_position(t_s.max(0.0) as u64))),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting tokio")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     let sources = loaded.sources(args.seed).map_err(CliError::input)?;
-    let report = rt.block_on(run_all(&sc, bus, opts, sources)).context("running the nodes")?;
+    let report = rt
+        .block_on(run_all(&sc, bus, opts, sources))
+        .context("running the nodes")?;
     bar.finish_and_clear();
     print_summary(&report, &sc, &args.bus, loaded.track_source());
     let json = summary_json(&report, loaded.track_source());
     let path = args.out.join("summary.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json).context("encoding summary")? + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!("journals, trust.txt and summary.json in {}", args.out.display());
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&json).context("encoding summary")? + "\n",
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "journals, trust.txt and summary.json in {}",
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -144,17 +173,33 @@ fn print_summary(r: &RunReport, sc: &FabricScenario, bus: &str, source: &str) {
         r.per_nation.len(),
         r.wall_s
     );
-    println!("policy: {}", sc.policy.iter().map(|(o, rel)| format!("{o}→{}", rel.joined())).collect::<Vec<_>>().join("  "));
+    println!(
+        "policy: {}",
+        sc.policy
+            .iter()
+            .map(|(o, rel)| format!("{o}→{}", rel.joined()))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
     println!(
         "{:<6} {:>9} {:>7} {:>9} {:<18} {:>9} {:>6} {:>8} {:>8}  rejected by reason",
         "nation", "sent", "frames", "received", "from", "rejected", "lost", "p50 ms", "p99 ms"
     );
     for (n, s) in &r.per_nation {
-        let from = s.received_from.iter().map(|(o, c)| format!("{o}:{c}")).collect::<Vec<_>>().join(",");
+        let from = s
+            .received_from
+            .iter()
+            .map(|(o, c)| format!("{o}:{c}"))
+            .collect::<Vec<_>>()
+            .join(",");
         let rej = if s.rejected.is_empty() {
             "-".to_string()
         } else {
-            s.rejected.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            s.rejected
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
         };
         let (p50, p99) = match s.latency() {
             Some(p) => (format!("{:.2}", p.p50_ms), format!("{:.2}", p.p99_ms)),
@@ -166,14 +211,20 @@ fn print_summary(r: &RunReport, sc: &FabricScenario, bus: &str, source: &str) {
             s.reports_sent,
             s.frames_sent,
             s.reports_received,
-            if from.is_empty() { "-".to_string() } else { from },
+            if from.is_empty() {
+                "-".to_string()
+            } else {
+                from
+            },
             s.rejected_total(),
             s.lost_on_link,
             p50,
             p99
         );
     }
-    println!("latency: sender seal to receiver journal commit, including the link's simulated delay");
+    println!(
+        "latency: sender seal to receiver journal commit, including the link's simulated delay"
+    );
 }
 
 fn summary_json(r: &RunReport, source: &str) -> serde_json::Value {

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
-use trilink_interchange::{files, read_all, CsvReader, CsvWriter, DetectionRow, ImpactRow, LaunchRow, SensorRow};
+use trilink_interchange::{
+    files, read_all, CsvReader, CsvWriter, DetectionRow, ImpactRow, LaunchRow, SensorRow,
+};
 use trilink_track::output::{impact_row, launch_row, TrackOutRow};
 use trilink_track::{LatePolicy, TrackError, Tracker, TrackerConfig};
 
@@ -83,7 +85,11 @@ pub fn run(args: Args) -> CliResult {
         )));
     }
     let cfg = TrackerConfig {
-        late: if args.drop_late { LatePolicy::Drop } else { LatePolicy::Reject },
+        late: if args.drop_late {
+            LatePolicy::Drop
+        } else {
+            LatePolicy::Reject
+        },
         ground_point_interval_s: args.ground_point_interval,
         gate_probability: args.gate_probability,
         ..TrackerConfig::default()
@@ -93,35 +99,37 @@ pub fn run(args: Args) -> CliResult {
     let reader = CsvReader::<DetectionRow>::open(&det_path).map_err(CliError::input)?;
 
     let err = |e: trilink_interchange::InterchangeError| CliError::Other(e.into());
-    let mut tracks_w = CsvWriter::<TrackOutRow>::create(&out_dir.join(files::TRACKS)).map_err(err)?;
-    let mut impacts_w = CsvWriter::<ImpactRow>::create(&out_dir.join(files::IMPACTS)).map_err(err)?;
-    let mut launches_w = CsvWriter::<LaunchRow>::create(&out_dir.join(files::LAUNCHES)).map_err(err)?;
+    let mut tracks_w =
+        CsvWriter::<TrackOutRow>::create(&out_dir.join(files::TRACKS)).map_err(err)?;
+    let mut impacts_w =
+        CsvWriter::<ImpactRow>::create(&out_dir.join(files::IMPACTS)).map_err(err)?;
+    let mut launches_w =
+        CsvWriter::<LaunchRow>::create(&out_dir.join(files::LAUNCHES)).map_err(err)?;
     // Latest launch estimate of each live confirmed track, written when the track ends.
     let mut launches: HashMap<u64, LaunchRow> = HashMap::new();
 
     let mut reader = reader;
-    let mut drain = |tracker: &mut Tracker,
-                     launches: &mut HashMap<u64, LaunchRow>|
-     -> Result<(), CliError> {
-        for u in tracker.drain_updates() {
-            tracks_w.write(&TrackOutRow::from_update(&u)).map_err(err)?;
-            if let Some(r) = impact_row(&u) {
-                impacts_w.write(&r).map_err(err)?;
+    let mut drain =
+        |tracker: &mut Tracker, launches: &mut HashMap<u64, LaunchRow>| -> Result<(), CliError> {
+            for u in tracker.drain_updates() {
+                tracks_w.write(&TrackOutRow::from_update(&u)).map_err(err)?;
+                if let Some(r) = impact_row(&u) {
+                    impacts_w.write(&r).map_err(err)?;
+                }
+                if let Some(g) = &u.launch {
+                    launches.insert(u.track_id, launch_row(u.track_id, g));
+                }
             }
-            if let Some(g) = &u.launch {
-                launches.insert(u.track_id, launch_row(u.track_id, g));
+            for e in tracker.drain_ended() {
+                let row = launches
+                    .remove(&e.track_id)
+                    .or_else(|| e.launch.as_ref().map(|g| launch_row(e.track_id, g)));
+                if let Some(row) = row {
+                    launches_w.write(&row).map_err(err)?;
+                }
             }
-        }
-        for e in tracker.drain_ended() {
-            let row = launches
-                .remove(&e.track_id)
-                .or_else(|| e.launch.as_ref().map(|g| launch_row(e.track_id, g)));
-            if let Some(row) = row {
-                launches_w.write(&row).map_err(err)?;
-            }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     loop {
         let Some(row) = reader.next() else { break };
         let row = row.map_err(CliError::input)?;

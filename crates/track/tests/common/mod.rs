@@ -21,7 +21,11 @@ pub fn throw(site: Geodetic, az_rad: f64, gamma_rad: f64, speed_mps: f64, t0_s: 
     let frame = LocalFrame::new(site);
     let (sa, ca) = az_rad.sin_cos();
     let (sg, cg) = gamma_rad.sin_cos();
-    let v = frame.rotate_to_ecef(&Vector3::new(speed_mps * cg * sa, speed_mps * cg * ca, speed_mps * sg));
+    let v = frame.rotate_to_ecef(&Vector3::new(
+        speed_mps * cg * sa,
+        speed_mps * cg * ca,
+        speed_mps * sg,
+    ));
     let r = frame.origin().0;
     let s0 = State6::new(r.x, r.y, r.z, v.x, v.y, v.z);
     fly_free(s0, t0_s, 4.0 * 3600.0)
@@ -46,7 +50,13 @@ pub fn fly_free(s0: State6, t0_s: f64, max_s: f64) -> Trajectory {
         ts.push(t);
         xs.push(s);
     }
-    Trajectory { kind: ObjectKind::Payload, t_s: ts, samples: xs, ending, powered_until: 0 }
+    Trajectory {
+        kind: ObjectKind::Payload,
+        t_s: ts,
+        samples: xs,
+        ending,
+        powered_until: 0,
+    }
 }
 
 /// The truth impact point of a trajectory (its last sample, within 0.1 s of flight).
@@ -104,7 +114,13 @@ pub struct Scenario {
 }
 
 /// Scans every radar from `t0_s` to `t1_s` over `objects`.
-pub fn observe(radars: &[Radar], objects: Vec<Trajectory>, t0_s: f64, t1_s: f64, seed: u64) -> Scenario {
+pub fn observe(
+    radars: &[Radar],
+    objects: Vec<Trajectory>,
+    t0_s: f64,
+    t1_s: f64,
+    seed: u64,
+) -> Scenario {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n01 = Normal::new(0.0, 1.0).unwrap();
     let mut rows: Vec<(DetectionRow, Option<usize>)> = Vec::new();
@@ -121,7 +137,8 @@ pub fn observe(radars: &[Radar], objects: Vec<Trajectory>, t0_s: f64, t1_s: f64,
                 if rng.random::<f64>() > r.pd {
                     continue;
                 }
-                let az = trilink_geo::wrap_two_pi(aer.az_rad + r.sigma_angle_rad * n01.sample(&mut rng));
+                let az =
+                    trilink_geo::wrap_two_pi(aer.az_rad + r.sigma_angle_rad * n01.sample(&mut rng));
                 rows.push((
                     DetectionRow {
                         time_s: t,
@@ -159,7 +176,11 @@ pub fn observe(radars: &[Radar], objects: Vec<Trajectory>, t0_s: f64, t1_s: f64,
             t += r.period_s;
         }
     }
-    rows.sort_by(|a, b| a.0.time_s.total_cmp(&b.0.time_s).then(a.0.sensor_id.cmp(&b.0.sensor_id)));
+    rows.sort_by(|a, b| {
+        a.0.time_s
+            .total_cmp(&b.0.time_s)
+            .then(a.0.sensor_id.cmp(&b.0.sensor_id))
+    });
     Scenario {
         sensors: radars.iter().map(Radar::row).collect(),
         labels: rows.iter().map(|r| r.1).collect(),
@@ -175,11 +196,21 @@ pub fn pos(s: &State6) -> Vector3<f64> {
 /// A raid of `n` free-flight bodies from launch sites spread over a 2°×2° box, on headings
 /// toward the east and south-east, released over `spread_s` seconds, seen by two radars (2 s
 /// revisit) with `clutter_per_scan` false alarms per scan, observed for `duration_s`.
-pub fn raid(n: usize, clutter_per_scan: f64, spread_s: f64, duration_s: f64, seed: u64) -> Scenario {
+pub fn raid(
+    n: usize,
+    clutter_per_scan: f64,
+    spread_s: f64,
+    duration_s: f64,
+    seed: u64,
+) -> Scenario {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let objects: Vec<Trajectory> = (0..n)
         .map(|_| {
-            let site = geo(rng.random_range(38.5..40.5), rng.random_range(124.5..126.5), 0.0);
+            let site = geo(
+                rng.random_range(38.5..40.5),
+                rng.random_range(124.5..126.5),
+                0.0,
+            );
             let az = rng.random_range(1.4..2.3);
             let gamma = rng.random_range(0.6..0.9);
             let speed = rng.random_range(2_600.0..3_600.0);
