@@ -40,8 +40,39 @@ pub fn require_binary(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// Ports handed out by [`free_port`] are drawn from here: below Linux's default ephemeral range
+/// (32768–60999). A port taken from the ephemeral range is released before the server binds
+/// it, and in that gap the kernel may give the very same number to an outgoing connection (one
+/// cluster member dialling another), so the server fails with "address already in use". CI
+/// saw exactly that.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port that was free a moment ago on 127.0.0.1, outside the ephemeral range, and never
+/// handed out before by this process (so parallel tests and the ports of one cluster differ).
 pub fn free_port() -> std::io::Result<u16> {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+    // Start at a place that differs between processes, so concurrent test binaries spread out.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let start = (std::process::id().wrapping_mul(7919) ^ nanos) % span;
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    for i in 0..span {
+        let port = TEST_PORTS.start + ((start + i) % span) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return Ok(port);
+        }
+    }
+    // The whole range is busy: fall back to whatever the kernel offers.
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }
@@ -113,4 +144,20 @@ pub fn supports_sync_interval(binary: &Path) -> bool {
     let mut it = v.split('.').map(|p| p.trim().parse::<u32>().unwrap_or(0));
     let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
     (major, minor) >= (2, 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
+        let ports: Vec<u16> = (0..6).map(|_| free_port().unwrap()).collect();
+        let unique: std::collections::HashSet<_> = ports.iter().collect();
+        assert_eq!(unique.len(), ports.len(), "{ports:?}");
+        for p in ports {
+            assert!(TEST_PORTS.contains(&p), "{p}");
+            std::net::TcpListener::bind(("127.0.0.1", p)).unwrap();
+        }
+    }
 }
