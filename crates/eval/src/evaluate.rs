@@ -19,7 +19,7 @@ use trilink_physics::integrate::{position, rk4_step, velocity, State6};
 
 use crate::consistency::{nees3, ChiSquareAverage, ConsistencySummary};
 use crate::gospa::{gospa, GospaParams};
-use crate::input::{FreeFlightRule, ObjectTruth, RunInputs};
+use crate::input::{FreeFlightRule, ObjectDetection, ObjectTruth, RunInputs};
 use crate::pcrlb::{aer_jacobian, transition_matrix, Information};
 use crate::EvalError;
 
@@ -39,6 +39,10 @@ pub struct EvalConfig {
     pub swap_window_s: f64,
     /// Edges of the time-to-go bins for impact-point error (s), increasing from 0.
     pub impact_bin_edges_s: Vec<f64>,
+    /// Score a truth object at every grid time of its flight, seen by a sensor or not. Off by
+    /// default: an object counts at t only if one of the run's sensors detected it within the
+    /// last `max_age_s` (decision 0500, item 8).
+    pub score_unobserved: bool,
 }
 
 impl Default for EvalConfig {
@@ -51,6 +55,7 @@ impl Default for EvalConfig {
             free_flight: FreeFlightRule::default(),
             swap_window_s: 10.0,
             impact_bin_edges_s: vec![0.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0],
+            score_unobserved: false,
         }
     }
 }
@@ -403,6 +408,13 @@ impl Grid {
     }
 }
 
+/// Whether an object was detected by any sensor of the run in `[t − max_age_s, t]`: only then
+/// can a tracker be expected to hold it (a track row is live for the same `max_age_s`).
+fn observed_within(dets: &[ObjectDetection], t_s: f64, cfg: &EvalConfig) -> bool {
+    let after = dets.partition_point(|d| d.time_s < t_s - cfg.max_age_s);
+    dets.get(after).is_some_and(|d| d.time_s <= t_s)
+}
+
 fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
     let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     (n > 0).then(|| s / n as f64)
@@ -512,6 +524,9 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
         truth_idx.clear();
         truth_pos.clear();
         for (k, o) in objects.iter().enumerate() {
+            if !cfg.score_unobserved && !observed_within(&run.detections_by_object[k], t, cfg) {
+                continue;
+            }
             if let Some(p) = o.position_at(t) {
                 truth_idx.push(k);
                 truth_pos.push(p);
@@ -1209,6 +1224,66 @@ mod tests {
         // The bound exists in free flight and the 300 m error sits well above it.
         let ratio = s.pcrlb.free_flight_ratio.unwrap();
         assert!(ratio > 1.0, "{:?}", s.pcrlb);
+    }
+
+    #[test]
+    fn an_object_no_sensor_sees_is_not_charged_as_missed_unless_asked() {
+        // Object 2 goes unseen from 201 s to 216 s (both its tracks are silent then too).
+        let mut synth = known_answer();
+        let keep: Vec<bool> = synth
+            .labels
+            .iter()
+            .map(|l| !(l.object_id == 2 && l.time_s > 200.5 && l.time_s < 216.5))
+            .collect();
+        let mut k = keep.iter();
+        synth.detections.retain(|_| *k.next().unwrap());
+        let mut k = keep.iter();
+        synth.labels.retain(|_| *k.next().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        synth.write(dir.path()).unwrap();
+        let run = load_run(dir.path(), FreeFlightRule::default()).unwrap();
+        let at = |e: &Evaluation, t: f64| {
+            e.series
+                .grid
+                .iter()
+                .find(|g| g.t_s == t)
+                .map_or(f64::NAN, |g| g.gospa_m)
+        };
+        // At 212 s and 215 s object 2's last detection (200 s) is older than max_age_s = 10 s:
+        // only object 1 and its 300 m error count. At 210 s it was seen 10 s ago and its track
+        // row of 200 s is still live: 300 m + 302.65 m (the 4 m/s velocity error over 10 s).
+        let observed = evaluate(&run, &EvalConfig::default()).unwrap();
+        assert!(
+            (at(&observed, 212.0) - 300.0).abs() < 0.01,
+            "{}",
+            at(&observed, 212.0)
+        );
+        assert!(
+            (at(&observed, 215.0) - 300.0).abs() < 0.01,
+            "{}",
+            at(&observed, 215.0)
+        );
+        let expect_210 = 300.0 + (300.0f64.powi(2) + 40.0f64.powi(2)).sqrt();
+        assert!(
+            (at(&observed, 210.0) - expect_210).abs() < 0.1,
+            "{}",
+            at(&observed, 210.0)
+        );
+        let whole = EvalConfig {
+            score_unobserved: true,
+            ..EvalConfig::default()
+        };
+        let whole = evaluate(&run, &whole).unwrap();
+        assert!(
+            (at(&whole, 212.0) - 2_800.0).abs() < 0.01,
+            "{}",
+            at(&whole, 212.0)
+        );
+        assert!(
+            (at(&whole, 215.0) - 2_800.0).abs() < 0.01,
+            "{}",
+            at(&whole, 215.0)
+        );
     }
 
     #[test]

@@ -58,6 +58,11 @@ pub struct Args {
     /// Height above which truth can count as free flight (m)
     #[arg(long, default_value_t = 100e3, value_name = "M")]
     pub free_flight_alt_m: f64,
+    /// Score every truth object over its whole flight. By default an object counts at a grid
+    /// time only if some sensor detected it within the last --max-age-s: no tracker can hold
+    /// what nothing sees (before the first detection, beyond every radar's reach)
+    #[arg(long)]
+    pub score_unobserved: bool,
 }
 
 fn classify(e: EvalError) -> CliError {
@@ -85,6 +90,7 @@ pub fn run(args: Args) -> CliResult {
             min_alt_m: args.free_flight_alt_m,
             ..FreeFlightRule::default()
         },
+        score_unobserved: args.score_unobserved,
         ..EvalConfig::default()
     };
     cfg.validate().map_err(classify)?;
