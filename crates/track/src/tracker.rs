@@ -82,7 +82,7 @@ impl Default for TrackerConfig {
         Self {
             gate_probability: 0.9997,
             q_ballistic_m2_s3: 0.001,
-            q_boost_m2_s3: 200.0,
+            q_boost_m2_s3: 2000.0,
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
@@ -284,6 +284,9 @@ struct Track {
     hits: u32,
     init_sensor: usize,
     init_scan: u64,
+    /// (sensor, scan number) of the latest detection this track took. Two tracks that took
+    /// different detections of one scan are two objects, however alike their estimates.
+    last_scan: (usize, u64),
     last_ground_t_s: f64,
     launch: Option<GroundPoint>,
     launch_from_ballistic: bool,
@@ -735,6 +738,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                     continue;
                 }
                 let (a, b) = (&self.tracks[i], &self.tracks[j]);
+                if a.last_scan == b.last_scan {
+                    continue;
+                }
                 if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &a.p_c, &b.p_c, self.gate) {
                     let loser =
                         if (a.hits, std::cmp::Reverse(a.id)) >= (b.hits, std::cmp::Reverse(b.id)) {
@@ -784,6 +790,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
         let tau = t_s - self.grid_t_s;
+        let this_scan = self.tracks[ti].last_scan;
         let mut dup = false;
         let mut check = |j: u32| {
             let j = j as usize;
@@ -791,6 +798,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 || j == ti
                 || j >= self.tracks.len()
                 || self.tracks[j].status != Status::Confirmed
+                || self.tracks[j].last_scan == this_scan
             {
                 return;
             }
@@ -996,6 +1004,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 hits: 2,
                 init_sensor: sensor,
                 init_scan: self.sensors[sensor].scans,
+                last_scan: (sensor, self.sensors[sensor].scans),
                 last_ground_t_s: f64::NEG_INFINITY,
                 launch: None,
                 launch_from_ballistic: false,
@@ -1024,13 +1033,15 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         (tr.x_c, tr.p_c) = tr.imm.combined();
         tr.t_s = t_s;
         tr.hits += 1;
+        tr.last_scan = (sensor, self.sensors[sensor].scans);
         if tr.status == Status::Tentative {
             let scans = self.sensors[tr.init_sensor].scans - tr.init_scan;
             if tr.hits >= self.cfg.confirm_m && scans <= u64::from(self.cfg.confirm_n) {
                 if self.duplicates_a_confirmed_track(ti, t_s) {
-                    // Two unresolved objects (a stage and its payload at separation) give a
-                    // spare detection every scan; a track started from them is the same track
-                    // again. It is held back until the objects separate.
+                    // A track started on an object already tracked (from a detection the
+                    // confirmed track's gate missed, or another sensor's) is the same track
+                    // again: it is held back. Two tracks fed by different detections of one
+                    // scan (a stage and its payload after separation) are not duplicates.
                     let tr = &mut self.tracks[ti];
                     tr.hits = self.cfg.confirm_m - 1;
                     return;

@@ -116,3 +116,44 @@ fn two_objects_two_km_apart_keep_their_ids() {
         assert_eq!(m.len(), 1, "track {id} switched objects: {m:?}");
     }
 }
+
+#[test]
+fn a_stage_and_its_payload_separating_slowly_are_both_tracked_to_the_end() {
+    // The stage appears at 150 s where the payload is, 1 m/s slower: about 300 m apart at the
+    // end, well inside the gate of the young stage track's covariance, as a spent stage and
+    // its payload are after separation.
+    let payload = mrbm(0.0);
+    let mut at_sep = payload.state_at(150.0).unwrap();
+    let v = nalgebra::Vector3::new(at_sep[3], at_sep[4], at_sep[5]);
+    let dv = -1.0 * v.normalize();
+    for i in 0..3 {
+        at_sep[3 + i] += dv[i];
+    }
+    let stage = fly_free(at_sep, 150.0, 4.0 * 3600.0);
+    // An early-warning radar's angles: 2 mrad is 2 km across at 1,000 km.
+    let mut radar = radar_kr();
+    radar.sigma_angle_rad = 2e-3;
+    let s = observe(&[radar], vec![payload, stage], 0.0, 600.0, 5);
+    let (ups, tr) = run(&s, TrackerConfig::default());
+    // From 300 s to the end of the flight (≈ 483 s) each object is followed, every scan, by
+    // one track of its own.
+    let mut ids_of: [HashMap<u64, usize>; 2] = [HashMap::new(), HashMap::new()];
+    for u in ups.iter().filter(|u| u.time_s >= 300.0) {
+        let (k, e) = nearest_object(&s, u);
+        if e < 500.0 {
+            *ids_of[k].entry(u.track_id).or_default() += 1;
+        }
+    }
+    let main_track =
+        |m: &HashMap<u64, usize>| m.iter().max_by_key(|(_, n)| **n).map(|(id, n)| (*id, *n));
+    let (a, b) = (main_track(&ids_of[0]), main_track(&ids_of[1]));
+    let (Some((id_a, n_a)), Some((id_b, n_b))) = (a, b) else {
+        panic!(
+            "an object lost its track: {ids_of:?}; stats {:?}",
+            tr.stats()
+        );
+    };
+    assert_ne!(id_a, id_b, "{ids_of:?}");
+    // About 183 scans at 1 s; a few may go to the other track while the two are unresolved.
+    assert!(n_a > 160 && n_b > 160, "{ids_of:?}");
+}
