@@ -83,7 +83,8 @@ impl SigmaParams {
         }
         let lambda = self.alpha * self.alpha * (nf + self.kappa) - nf;
         let c = nf + lambda;
-        if !(c > 0.0) {
+        // Parameters are finite here, so c is not NaN.
+        if c <= 0.0 {
             return Err(TrackError::BadConfig {
                 key: "ukf.kappa",
                 value: self.kappa,
