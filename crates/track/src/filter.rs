@@ -5,6 +5,50 @@ use nalgebra::{Matrix3, Matrix3x6, Matrix6x3};
 
 use crate::measure::{MeasVec, MeasurementModel};
 use crate::motion::{MotionModel, StateCov, StateVec};
+use crate::ukf;
+
+/// Which filter the IMM runs in each of its models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FilterKind {
+    /// Extended Kalman filter: state-transition matrix from the variational equations, AER
+    /// Jacobian at the predicted state, Joseph-form update. The fast default; accurate once
+    /// the track's covariance is small against its range.
+    #[default]
+    Ekf,
+    /// Unscented Kalman filter ([`crate::ukf`]): 13 sigma points through the same dynamics and
+    /// the exact AER function. Several times the cost per update; better means and covariances
+    /// when the uncertainty is large (just after initiation, after long gaps).
+    Ukf,
+}
+
+impl FilterKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FilterKind::Ekf => "ekf",
+            FilterKind::Ukf => "ukf",
+        }
+    }
+}
+
+/// The normalised innovation squared of `z` against `x`, `p` as the chosen filter computes it
+/// (for gating, and the NIS a track update reports). `None` if the innovation covariance is not
+/// positive definite.
+#[inline]
+pub fn innovation_d2<S: MeasurementModel>(
+    filter: FilterKind,
+    sensor: &S,
+    x: &StateVec,
+    p: &StateCov,
+    z: &MeasVec,
+    r_diag: &MeasVec,
+) -> Option<f64> {
+    match filter {
+        FilterKind::Ekf => innovation(sensor, x, p, z, r_diag).map(|i| i.d2),
+        FilterKind::Ukf => {
+            ukf::innovation(sensor, x, p, z, r_diag, &ukf::DEFAULT_WEIGHTS_6).map(|i| i.d2)
+        }
+    }
+}
 
 /// Forces exact symmetry; round-off in `F P Fᵀ` otherwise accumulates over long flights.
 #[inline]
@@ -172,8 +216,14 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         t
     }
 
-    /// Mixing and per-model prediction over `dt_s`.
+    /// Mixing and per-model EKF prediction over `dt_s`.
+    #[inline]
     pub fn predict(&self, s: &ImmState<N>, dt_s: f64) -> ImmPrediction<N> {
+        self.predict_with(FilterKind::Ekf, s, dt_s)
+    }
+
+    /// Mixing and per-model prediction over `dt_s` with the chosen filter.
+    pub fn predict_with(&self, filter: FilterKind, s: &ImmState<N>, dt_s: f64) -> ImmPrediction<N> {
         let pi = self.transition(dt_s);
         let mut c = [0.0; N];
         for j in 0..N {
@@ -192,6 +242,29 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
                 w[i] = pi[i][j] * s.mu[i] / c[j];
             }
             (x0[j], p0[j]) = combine(&s.x, &s.p, &w);
+        }
+        if filter == FilterKind::Ukf {
+            for j in 0..N {
+                let m = &self.models[j];
+                (x[j], p[j]) = match ukf::predict(m, &x0[j], &p0[j], dt_s, &ukf::DEFAULT_WEIGHTS_6)
+                {
+                    Some(xp) => xp,
+                    // Only a non-finite covariance gets here; the EKF's answer is as good as
+                    // any, and the update will reject the track's next measurement.
+                    None => {
+                        let pred = m.predict(&x0[j], dt_s);
+                        (pred.x, propagate_cov(&pred.stm, &p0[j], &pred.q))
+                    }
+                };
+            }
+            let (x_comb, p_comb) = combine(&x, &p, &c);
+            return ImmPrediction {
+                x,
+                p,
+                c,
+                x_comb,
+                p_comb,
+            };
         }
         let shared = N > 1
             && self.models[1..]
@@ -227,10 +300,25 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         }
     }
 
-    /// Updates every model with one measurement and re-weights the models by their likelihoods.
-    /// `None` if any model's innovation covariance is not positive definite.
+    /// Updates every model with one measurement (EKF) and re-weights the models by their
+    /// likelihoods. `None` if any model's innovation covariance is not positive definite.
+    #[inline]
     pub fn update<S: MeasurementModel>(
         &self,
+        pred: &ImmPrediction<N>,
+        sensor: &S,
+        z: &MeasVec,
+        r_diag: &MeasVec,
+    ) -> Option<ImmState<N>> {
+        self.update_with(FilterKind::Ekf, pred, sensor, z, r_diag)
+    }
+
+    /// Updates every model with one measurement using the chosen filter and re-weights the
+    /// models by their likelihoods. `None` if any model's innovation covariance (or, for the
+    /// UKF, updated covariance) is not positive definite.
+    pub fn update_with<S: MeasurementModel>(
+        &self,
+        filter: FilterKind,
         pred: &ImmPrediction<N>,
         sensor: &S,
         z: &MeasVec,
@@ -243,11 +331,21 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         };
         let mut ln_l = [0.0; N];
         for j in 0..N {
-            let inn = innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?;
-            let (xn, pn) = ekf_update(&pred.x[j], &pred.p[j], &inn, r_diag);
-            out.x[j] = xn;
-            out.p[j] = pn;
-            ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+            match filter {
+                FilterKind::Ekf => {
+                    let inn = innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?;
+                    let (xn, pn) = ekf_update(&pred.x[j], &pred.p[j], &inn, r_diag);
+                    out.x[j] = xn;
+                    out.p[j] = pn;
+                    ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+                }
+                FilterKind::Ukf => {
+                    let w = &ukf::DEFAULT_WEIGHTS_6;
+                    let inn = ukf::innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag, w)?;
+                    (out.x[j], out.p[j]) = ukf::update(&pred.x[j], &pred.p[j], &inn)?;
+                    ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+                }
+            }
         }
         let max_ln = ln_l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut total = 0.0;

@@ -6,7 +6,8 @@
 //! - [`measure::MeasurementModel`]: azimuth, elevation and range in each sensor's own frame
 //!   ([`measure::AerSensor`]);
 //! - [`filter`]: the EKF update in Joseph form and an IMM over ballistic, boost and re-entry
-//!   (drag) models;
+//!   (drag) models, running either the EKF or the unscented filter of [`ukf`]
+//!   ([`FilterKind`], chosen in [`TrackerConfig::filter`]);
 //! - [`assoc::Associator`]: χ² gating, clustering of the gate graph, GNN by Kuhn–Munkres;
 //! - [`manage::Initiator`] and [`manage::Deleter`]: two-point initiation, M-of-N confirmation,
 //!   deletion on missed updates or covariance growth;
@@ -26,8 +27,10 @@ pub mod measure;
 pub mod motion;
 pub mod output;
 mod tracker;
+pub mod ukf;
 
 pub use error::TrackError;
+pub use filter::FilterKind;
 pub use ipp::GroundPoint;
 pub use tracker::{
     EndedTrack, LatePolicy, Phase, TrackUpdate, Tracker, TrackerConfig, TrackerStats,

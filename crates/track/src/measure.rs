@@ -22,6 +22,21 @@ pub struct Expected {
 /// What a sensor would see of a state.
 pub trait MeasurementModel {
     fn expect(&self, x: &StateVec) -> Expected;
+    /// What the sensor would see, without the Jacobian (a sigma-point filter needs no
+    /// linearisation and calls this once per sigma point).
+    fn measure(&self, x: &StateVec) -> MeasVec {
+        self.expect(x).z
+    }
+    /// Weighted mean of measurement vectors (weights sum to one, may be negative). Angular
+    /// components must be averaged on the circle, not as numbers: the mean of 0.01 and
+    /// 2π − 0.01 is 0, not π.
+    fn weighted_mean(&self, z: &[MeasVec], w: &[f64]) -> MeasVec {
+        let mut m = MeasVec::zeros();
+        for (zi, wi) in z.iter().zip(w) {
+            m += *wi * zi;
+        }
+        m
+    }
     /// Measured minus expected, with angles wrapped so that the difference is the short way
     /// round.
     fn innovation(&self, measured: &MeasVec, expected: &MeasVec) -> MeasVec;
@@ -98,6 +113,35 @@ impl MeasurementModel for AerSensor {
     }
 
     #[inline]
+    fn measure(&self, x: &StateVec) -> MeasVec {
+        let d = Vector3::new(x[0], x[1], x[2]) - self.origin;
+        let enu = self.rot * d;
+        let (e, n, u) = (enu.x, enu.y, enu.z);
+        // The same floor as `expect`, so both filters see the same function.
+        let rh2 = (e * e + n * n).max(1e-6);
+        MeasVec::new(
+            trilink_geo::wrap_two_pi(e.atan2(n)),
+            u.atan2(rh2.sqrt()),
+            (rh2 + u * u).sqrt(),
+        )
+    }
+
+    /// Azimuth as a circular mean (the direction of the weighted sum of unit vectors);
+    /// elevation never wraps inside [-π/2, π/2] and range is linear, so their means are
+    /// arithmetic.
+    fn weighted_mean(&self, z: &[MeasVec], w: &[f64]) -> MeasVec {
+        let (mut s, mut c, mut el, mut rg) = (0.0, 0.0, 0.0, 0.0);
+        for (zi, wi) in z.iter().zip(w) {
+            let (sa, ca) = zi[0].sin_cos();
+            s += wi * sa;
+            c += wi * ca;
+            el += wi * zi[1];
+            rg += wi * zi[2];
+        }
+        MeasVec::new(trilink_geo::wrap_two_pi(s.atan2(c)), el, rg)
+    }
+
+    #[inline]
     fn innovation(&self, measured: &MeasVec, expected: &MeasVec) -> MeasVec {
         let mut y = measured - expected;
         y[0] = trilink_geo::wrap_pi(y[0]);
@@ -150,6 +194,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn measure_agrees_with_expect() {
+        let s = AerSensor::new(site());
+        let t = Geodetic::from_degrees(41.0, 126.0, 300_000.0)
+            .unwrap()
+            .to_ecef();
+        let x = StateVec::new(t.0.x, t.0.y, t.0.z, 0.0, 0.0, 0.0);
+        let (a, b) = (s.expect(&x).z, s.measure(&x));
+        assert!((a - b).abs().max() < 1e-9, "{a} vs {b}");
+    }
+
+    #[test]
+    fn azimuth_mean_is_circular() {
+        let s = AerSensor::new(site());
+        let tau = std::f64::consts::TAU;
+        let z = [
+            MeasVec::new(0.01, 0.2, 1e5),
+            MeasVec::new(tau - 0.03, 0.4, 3e5),
+        ];
+        let m = s.weighted_mean(&z, &[0.5, 0.5]);
+        // Two unit vectors at +0.01 and −0.03 rad: their bisector is at −0.01 rad.
+        assert!((m[0] - (tau - 0.01)).abs() < 1e-12, "{}", m[0]);
+        assert!((m[1] - 0.3).abs() < 1e-12 && (m[2] - 2e5).abs() < 1e-6);
     }
 
     #[test]

@@ -29,6 +29,13 @@ pub trait MotionModel {
     /// Propagates `x` by `dt_s` (which may be negative, for back-propagation; process noise is
     /// then still added, as uncertainty grows in both directions).
     fn predict(&self, x: &StateVec, dt_s: f64) -> Prediction;
+    /// The state alone propagated by `dt_s`, by the same deterministic dynamics as
+    /// [`MotionModel::predict`] (so a sigma-point filter and the EKF share one gravity model).
+    /// Models that can skip the state-transition matrix should: the unscented filter calls this
+    /// once per sigma point.
+    fn propagate_state(&self, x: &StateVec, dt_s: f64) -> StateVec {
+        self.predict(x, dt_s).x
+    }
     /// A short name for reports ("ballistic", "boost").
     fn name(&self) -> &'static str;
     /// Process noise alone over `dt_s`.
@@ -257,6 +264,19 @@ impl MotionModel for Ballistic {
         }
     }
 
+    fn propagate_state(&self, x: &StateVec, dt_s: f64) -> StateVec {
+        let mut xs = *x;
+        if dt_s != 0.0 {
+            // The same step schedule as `predict`, so both give the same state to round-off.
+            let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
+            let h = dt_s / steps;
+            for _ in 0..steps as usize {
+                xs = rk4_state_drag(&xs, h, self.drag_beta_kg_m2);
+            }
+        }
+        xs
+    }
+
     fn name(&self) -> &'static str {
         self.name
     }
@@ -329,6 +349,20 @@ mod tests {
                     col[i]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn state_only_propagation_matches_predict() {
+        for m in [
+            Ballistic::free_flight(0.0),
+            Ballistic::reentry(20.0, 3000.0),
+        ] {
+            // 60 km up and falling, so the drag model has air to work with.
+            let x0 = StateVec::new(6_438_137.0, 0.0, 0.0, -2_000.0, 1_500.0, 0.0);
+            let a = m.predict(&x0, 37.0).x;
+            let b = m.propagate_state(&x0, 37.0);
+            assert!((a - b).abs().max() < 1e-9, "{}: {a} vs {b}", m.name);
         }
     }
 

@@ -10,7 +10,7 @@ use trilink_geo::{Ecef, Geodetic};
 use trilink_interchange::{DetectionRow, SensorRow};
 
 use crate::assoc::{Associator, GatedPair, Gnn};
-use crate::filter::{innovation, Imm, ImmPrediction, ImmState};
+use crate::filter::{innovation_d2, FilterKind, Imm, ImmPrediction, ImmState};
 use crate::grid::Grid;
 use crate::ipp::{ground_crossing, CrossingConfig, GroundPoint};
 use crate::manage::{
@@ -75,6 +75,8 @@ pub struct TrackerConfig {
     pub ground_point_interval_s: f64,
     pub crossing: CrossingConfig,
     pub late: LatePolicy,
+    /// The filter each IMM model runs: EKF (default) or UKF (docs/decisions/0405-ukf.md).
+    pub filter: FilterKind,
 }
 
 impl Default for TrackerConfig {
@@ -101,6 +103,7 @@ impl Default for TrackerConfig {
             ground_point_interval_s: 1.0,
             crossing: CrossingConfig::default(),
             late: LatePolicy::Drop,
+            filter: FilterKind::Ekf,
         }
     }
 }
@@ -910,7 +913,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             let slot = match self.slot_of[ti as usize] {
                 u32::MAX => {
                     let tr = &self.tracks[ti as usize];
-                    let pred = self.imm.predict(&tr.imm, t_s - tr.t_s);
+                    let pred = self
+                        .imm
+                        .predict_with(self.cfg.filter, &tr.imm, t_s - tr.t_s);
                     let s = self.slots.len() as u32;
                     self.slots.push((ti, pred));
                     self.slot_of[ti as usize] = s;
@@ -920,14 +925,17 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             };
             let pred = &self.slots[slot as usize].1;
             let d = &dets[j as usize];
-            let Some(inn) = innovation(&model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag) else {
+            let filter = self.cfg.filter;
+            let Some(d2) =
+                innovation_d2(filter, &model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
+            else {
                 continue;
             };
-            if inn.d2 <= self.gate {
+            if d2 <= self.gate {
                 let pair = GatedPair {
                     track: slot,
                     det: j,
-                    cost: inn.d2,
+                    cost: d2,
                 };
                 if self.tracks[ti as usize].status == Status::Confirmed {
                     self.pairs_confirmed.push(pair);
@@ -1021,9 +1029,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     fn update_track(&mut self, sensor: usize, slot: u32, d: &Det, t_s: f64, model: &AerSensor) {
         let (ti, pred) = &self.slots[slot as usize];
         let ti = *ti as usize;
-        let nis = innovation(model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
-            .map_or(f64::NAN, |i| i.d2);
-        let Some(new_state) = self.imm.update(pred, model, &d.z, &d.r_diag) else {
+        let filter = self.cfg.filter;
+        let nis = innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
+            .unwrap_or(f64::NAN);
+        let Some(new_state) = self.imm.update_with(filter, pred, model, &d.z, &d.r_diag) else {
             self.stats.numerical_rejects += 1;
             return;
         };

@@ -8,7 +8,7 @@ use trilink_interchange::{
     files, read_all, CsvReader, CsvWriter, DetectionRow, ImpactRow, LaunchRow, SensorRow,
 };
 use trilink_track::output::{impact_row, launch_row, TrackOutRow};
-use trilink_track::{LatePolicy, TrackError, Tracker, TrackerConfig};
+use trilink_track::{FilterKind, LatePolicy, TrackError, Tracker, TrackerConfig};
 
 use crate::exit::{CliError, CliResult};
 
@@ -30,8 +30,9 @@ use crate::exit::{CliError, CliResult};
 ///
 ///   launches.csv  the last launch-point estimate of every confirmed track, with its 95 % ellipse.
 ///
-/// Each sensor's azimuth/elevation/range is used directly in an extended Kalman filter with an
-/// IMM over ballistic and boost motion in the rotating Earth frame (WGS-84, J2); detections are
+/// Each sensor's azimuth/elevation/range is used directly in an extended (or, with
+/// `--filter ukf`, unscented) Kalman filter with an IMM over ballistic, boost and re-entry
+/// motion in the rotating Earth frame (WGS-84, J2); detections are
 /// associated by χ²-gated global nearest neighbour; tracks start from two detections of one
 /// sensor and are confirmed 3-of-5.
 ///
@@ -59,9 +60,33 @@ pub struct Args {
     /// Probability that a true detection falls inside a track's gate.
     #[arg(long, default_value_t = 0.9997, value_name = "P")]
     pub gate_probability: f64,
+    /// The filter run in each motion model of each track.
+    #[arg(long, value_enum, default_value_t = Filter::Ekf, value_name = "FILTER")]
+    pub filter: Filter,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The filter each track runs (docs/decisions/0405-ukf.md).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// Extended Kalman filter: linearises dynamics and measurement at the estimate. Fastest;
+    /// prefer it for large raids and real-time use, and whenever tracks are well settled.
+    Ekf,
+    /// Unscented Kalman filter: 13 sigma points through the exact dynamics and AER function.
+    /// Several times slower per update; prefer it when uncertainty is large against range
+    /// (sparse or distant sensors, long revisit gaps, tracks just started).
+    Ukf,
+}
+
+impl From<Filter> for FilterKind {
+    fn from(f: Filter) -> Self {
+        match f {
+            Filter::Ekf => FilterKind::Ekf,
+            Filter::Ukf => FilterKind::Ukf,
+        }
+    }
 }
 
 fn row_error(file: &Path, line: u64, e: TrackError) -> CliError {
@@ -92,6 +117,7 @@ pub fn run(args: Args) -> CliResult {
         },
         ground_point_interval_s: args.ground_point_interval,
         gate_probability: args.gate_probability,
+        filter: args.filter.into(),
         ..TrackerConfig::default()
     };
     let mut tracker = Tracker::new(&sensors, cfg)
@@ -148,10 +174,11 @@ pub fn run(args: Args) -> CliResult {
         let st = tracker.stats();
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "trilink track: {} detections in {:.3} s ({:.0}/s); {} confirmed tracks ({} merged into another), {} late rows dropped; wrote {} track rows, {} impact rows, {} launch rows to {}",
+            "trilink track: {} detections in {:.3} s ({:.0}/s, {}); {} confirmed tracks ({} merged into another), {} late rows dropped; wrote {} track rows, {} impact rows, {} launch rows to {}",
             st.detections,
             secs,
             st.detections as f64 / secs.max(1e-9),
+            tracker.config().filter.as_str(),
             st.tracks_confirmed,
             st.tracks_merged,
             st.late_dropped,

@@ -1,0 +1,74 @@
+//! `trilink track --filter`: the unscented filter chosen from the command line.
+
+use std::fs;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn trilink() -> Command {
+    Command::cargo_bin("trilink").unwrap()
+}
+
+/// Confirmed tracks in a tracks.csv (distinct ids).
+fn track_ids(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn ukf_tracks_a_simulated_scenario_like_the_ekf() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    trilink()
+        .args(["simulate", "kn-23", "--out", sim.to_str().unwrap()])
+        .assert()
+        .success();
+    let mut ids = Vec::new();
+    for filter in ["ekf", "ukf"] {
+        let out = dir.path().join(filter);
+        trilink()
+            .args([
+                "track",
+                sim.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--filter",
+                filter,
+            ])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(format!(", {filter});")));
+        let tracks = fs::read_to_string(out.join("tracks.csv")).unwrap();
+        assert!(
+            tracks.lines().count() > 50,
+            "{filter}: {} rows",
+            tracks.lines().count()
+        );
+        ids.push(track_ids(&tracks));
+    }
+    // On a settled scenario both filters confirm the same number of tracks.
+    assert_eq!(
+        ids[0].len(),
+        ids[1].len(),
+        "EKF {:?} vs UKF {:?}",
+        ids[0],
+        ids[1]
+    );
+}
+
+#[test]
+fn an_unknown_filter_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    trilink()
+        .args([
+            "track",
+            dir.path().to_str().unwrap(),
+            "--filter",
+            "particle",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ekf").and(predicate::str::contains("ukf")));
+}

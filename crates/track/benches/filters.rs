@@ -1,0 +1,75 @@
+//! Cost of the unscented filter against the EKF: one IMM cycle (predict + update, three motion
+//! models) on one track, and the whole tracker on the simulator's Hwasong-12 scenario.
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use trilink_geo::Geodetic;
+use trilink_track::filter::{FilterKind, Imm, ImmState};
+use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
+use trilink_track::motion::{Ballistic, StateCov, StateVec};
+use trilink_track::{Tracker, TrackerConfig};
+
+fn imm_cycle(c: &mut Criterion) {
+    // The tracker's default IMM: ballistic, boost and re-entry (drag) models.
+    let cfg = TrackerConfig::default();
+    let imm = Imm {
+        models: [
+            Ballistic::free_flight(cfg.q_ballistic_m2_s3),
+            Ballistic::boost(cfg.q_boost_m2_s3),
+            Ballistic::reentry(cfg.q_reentry_m2_s3, cfg.beta_reentry_kg_m2),
+        ],
+        mean_sojourn_s: [
+            cfg.sojourn_ballistic_s,
+            cfg.sojourn_boost_s,
+            cfg.sojourn_reentry_s,
+        ],
+    };
+    let site = Geodetic::from_degrees(36.5, 129.0, 300.0).unwrap();
+    let sensor = AerSensor::new(site);
+    // 400 km up, 700 km from the radar, settled covariance.
+    let x = StateVec::new(-3.3e6, 3.9e6, 4.3e6, 2_000.0, 2_500.0, -800.0);
+    let p = StateCov::from_diagonal(&StateVec::new(1e4, 1e4, 1e4, 25.0, 25.0, 25.0));
+    let s = ImmState::new(x, p, [0.6, 0.3, 0.1]);
+    let r_diag = MeasVec::new(4e-6, 4e-6, 1600.0);
+    let z = sensor.measure(&x);
+    let mut g = c.benchmark_group("imm_cycle");
+    for (name, kind) in [("ekf", FilterKind::Ekf), ("ukf", FilterKind::Ukf)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let pred = imm.predict_with(kind, black_box(&s), black_box(1.0));
+                imm.update_with(kind, &pred, &sensor, black_box(&z), &r_diag)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn hwasong_12(c: &mut Criterion) {
+    // A built-in scenario: constant input, so a failure here is a bug worth a panic.
+    let sc = trilink_sim::Scenario::builtin("hwasong-12").unwrap();
+    let out = trilink_sim::simulate(&sc, &trilink_sim::SimOptions::default(), &mut |_| {}).unwrap();
+    let mut g = c.benchmark_group("tracker_hwasong_12");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(out.detections.len() as u64));
+    for (name, kind) in [("ekf", FilterKind::Ekf), ("ukf", FilterKind::Ukf)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let cfg = TrackerConfig {
+                    filter: kind,
+                    ..TrackerConfig::default()
+                };
+                let mut t = Tracker::new(&out.sensors, cfg).unwrap();
+                let mut n = 0usize;
+                for d in &out.detections {
+                    t.process(d).unwrap();
+                    n += t.drain_updates().count();
+                }
+                t.close();
+                n + t.drain_updates().count()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, imm_cycle, hwasong_12);
+criterion_main!(benches);
