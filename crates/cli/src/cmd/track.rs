@@ -34,13 +34,13 @@ use crate::exit::{CliError, CliResult};
 /// `--filter ukf`, unscented) Kalman filter with an IMM over ballistic, boost and re-entry
 /// motion in the rotating Earth frame (WGS-84, J2); detections are
 /// associated by χ²-gated global nearest neighbour; tracks start from two detections of one
-/// sensor and are confirmed 3-of-5.
+/// sensor and are confirmed on 4 hits in 6 scans.
 ///
 /// Bad input (a missing column, a value that is not a finite number, a negative σ, an unknown
 /// sensor, a truncated line, a row earlier than the one before it) stops with the file and
 /// line and exit status 2.
 ///
-/// Example: trilink simulate salvo-3 --out run/ && trilink track run/ && trilink eval run/
+/// Example: trilink simulate salvo --out run/ && trilink track run/ && trilink eval run/
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Directory holding sensors.csv and detections.csv.
