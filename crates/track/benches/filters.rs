@@ -3,31 +3,21 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use trilink_geo::Geodetic;
-use trilink_track::filter::{FilterKind, Imm, ImmState};
+use trilink_track::filter::{FilterKind, ImmState};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
-use trilink_track::motion::{Ballistic, StateCov, StateVec};
+use trilink_track::motion::{augment, StateCov, StateVec};
 use trilink_track::{Tracker, TrackerConfig};
 
 fn imm_cycle(c: &mut Criterion) {
     // The tracker's default IMM: ballistic, boost and re-entry (drag) models.
     let cfg = TrackerConfig::default();
-    let imm = Imm {
-        models: [
-            Ballistic::free_flight(cfg.q_ballistic_m2_s3),
-            Ballistic::boost(cfg.q_boost_m2_s3),
-            Ballistic::reentry(cfg.q_reentry_m2_s3, cfg.beta_reentry_kg_m2),
-        ],
-        mean_sojourn_s: [
-            cfg.sojourn_ballistic_s,
-            cfg.sojourn_boost_s,
-            cfg.sojourn_reentry_s,
-        ],
-    };
+    let imm = cfg.imm();
     let site = Geodetic::from_degrees(36.5, 129.0, 300.0).unwrap();
     let sensor = AerSensor::new(site);
     // 400 km up, 700 km from the radar, settled covariance.
     let x = StateVec::new(-3.3e6, 3.9e6, 4.3e6, 2_000.0, 2_500.0, -800.0);
     let p = StateCov::from_diagonal(&StateVec::new(1e4, 1e4, 1e4, 25.0, 25.0, 25.0));
+    let (x, p) = augment(&x, &p, 5.0, 1e-3, 2e-3);
     let s = ImmState::new(x, p, [0.6, 0.3, 0.1]);
     let r_diag = MeasVec::new(4e-6, 4e-6, 1600.0);
     let z = sensor.measure(&x);

@@ -1,10 +1,10 @@
 //! The extended Kalman filter update and the interacting-multiple-model (IMM) estimator over
-//! motion models that share the 6-element ECEF state.
+//! motion models that share the 10-element augmented state ([`crate::motion::AugVec`]).
 
-use nalgebra::{Matrix3, Matrix3x6, Matrix6x3};
+use nalgebra::{Matrix3, SMatrix, SVector};
 
 use crate::measure::{MeasVec, MeasurementModel};
-use crate::motion::{MotionModel, StateCov, StateVec};
+use crate::motion::{AugCov, AugVec, MotionModel};
 use crate::ukf;
 
 /// Which filter the IMM runs in each of its models.
@@ -15,7 +15,7 @@ pub enum FilterKind {
     /// the track's covariance is small against its range.
     #[default]
     Ekf,
-    /// Unscented Kalman filter ([`crate::ukf`]): 13 sigma points through the same dynamics and
+    /// Unscented Kalman filter ([`crate::ukf`]): 21 sigma points through the same dynamics and
     /// the exact AER function. Several times the cost per update; better means and covariances
     /// when the uncertainty is large (just after initiation, after long gaps).
     Ukf,
@@ -37,24 +37,24 @@ impl FilterKind {
 pub fn innovation_d2<S: MeasurementModel>(
     filter: FilterKind,
     sensor: &S,
-    x: &StateVec,
-    p: &StateCov,
+    x: &AugVec,
+    p: &AugCov,
     z: &MeasVec,
     r_diag: &MeasVec,
 ) -> Option<f64> {
     match filter {
         FilterKind::Ekf => innovation(sensor, x, p, z, r_diag).map(|i| i.d2),
         FilterKind::Ukf => {
-            ukf::innovation(sensor, x, p, z, r_diag, &ukf::DEFAULT_WEIGHTS_6).map(|i| i.d2)
+            ukf::innovation(sensor, x, p, z, r_diag, &ukf::DEFAULT_WEIGHTS_AUG).map(|i| i.d2)
         }
     }
 }
 
 /// Forces exact symmetry; round-off in `F P Fᵀ` otherwise accumulates over long flights.
 #[inline]
-pub fn symmetrize(p: &mut StateCov) {
-    for i in 0..6 {
-        for j in (i + 1)..6 {
+pub fn symmetrize<const D: usize>(p: &mut SMatrix<f64, D, D>) {
+    for i in 0..D {
+        for j in (i + 1)..D {
             let m = 0.5 * (p[(i, j)] + p[(j, i)]);
             p[(i, j)] = m;
             p[(j, i)] = m;
@@ -64,7 +64,7 @@ pub fn symmetrize(p: &mut StateCov) {
 
 /// `Φ P Φᵀ + Q`, symmetrised.
 #[inline]
-pub fn propagate_cov(stm: &StateCov, p: &StateCov, q: &StateCov) -> StateCov {
+pub fn propagate_cov(stm: &AugCov, p: &AugCov, q: &AugCov) -> AugCov {
     let mut out = stm * p * stm.transpose() + q;
     symmetrize(&mut out);
     out
@@ -72,9 +72,9 @@ pub fn propagate_cov(stm: &StateCov, p: &StateCov, q: &StateCov) -> StateCov {
 
 /// Innovation statistics of a state against one measurement.
 #[derive(Debug, Clone, Copy)]
-pub struct Innovation {
+pub struct Innovation<const D: usize> {
     pub y: MeasVec,
-    pub h: Matrix3x6<f64>,
+    pub h: SMatrix<f64, 3, D>,
     pub s: Matrix3<f64>,
     pub s_inv: Matrix3<f64>,
     /// Normalised innovation squared `yᵀ S⁻¹ y`.
@@ -85,17 +85,19 @@ pub struct Innovation {
 /// Computes the innovation of `z` (noise variances `r_diag`) against state `x`, `p`.
 /// `None` if the innovation covariance is not positive definite (a corrupted state).
 #[inline]
-pub fn innovation<S: MeasurementModel>(
+pub fn innovation<S: MeasurementModel, const D: usize>(
     sensor: &S,
-    x: &StateVec,
-    p: &StateCov,
+    x: &SVector<f64, D>,
+    p: &SMatrix<f64, D, D>,
     z: &MeasVec,
     r_diag: &MeasVec,
-) -> Option<Innovation> {
+) -> Option<Innovation<D>> {
     let e = sensor.expect(x);
     let y = sensor.innovation(z, &e.z);
-    let ph: Matrix6x3<f64> = p * e.h.transpose();
-    let mut s = e.h * ph;
+    // H is zero beyond the position: P Hᵀ needs only P's first three columns.
+    let hr = e.h.fixed_view::<3, 3>(0, 0);
+    let ph: SMatrix<f64, D, 3> = p.fixed_view::<D, 3>(0, 0) * hr.transpose();
+    let mut s = hr * ph.fixed_view::<3, 3>(0, 0);
     for i in 0..3 {
         s[(i, i)] += r_diag[i];
     }
@@ -117,15 +119,15 @@ pub fn innovation<S: MeasurementModel>(
 /// The EKF update in Joseph form: `P⁺ = (I − KH) P (I − KH)ᵀ + K R Kᵀ`, which stays symmetric
 /// positive-definite under round-off where the short form `(I − KH) P` does not.
 #[inline]
-pub fn ekf_update(
-    x: &StateVec,
-    p: &StateCov,
-    inn: &Innovation,
+pub fn ekf_update<const D: usize>(
+    x: &SVector<f64, D>,
+    p: &SMatrix<f64, D, D>,
+    inn: &Innovation<D>,
     r_diag: &MeasVec,
-) -> (StateVec, StateCov) {
-    let k: Matrix6x3<f64> = p * inn.h.transpose() * inn.s_inv;
+) -> (SVector<f64, D>, SMatrix<f64, D, D>) {
+    let k: SMatrix<f64, D, 3> = p * inn.h.transpose() * inn.s_inv;
     let x_new = x + k * inn.y;
-    let ikh = StateCov::identity() - k * inn.h;
+    let ikh = SMatrix::<f64, D, D>::identity() - k * inn.h;
     let r = Matrix3::from_diagonal(r_diag);
     let mut p_new = ikh * p * ikh.transpose() + k * r * k.transpose();
     symmetrize(&mut p_new);
@@ -135,13 +137,13 @@ pub fn ekf_update(
 /// Per-track state of an `N`-model IMM.
 #[derive(Debug, Clone, Copy)]
 pub struct ImmState<const N: usize> {
-    pub x: [StateVec; N],
-    pub p: [StateCov; N],
+    pub x: [AugVec; N],
+    pub p: [AugCov; N],
     pub mu: [f64; N],
 }
 
 impl<const N: usize> ImmState<N> {
-    pub fn new(x: StateVec, p: StateCov, mu: [f64; N]) -> Self {
+    pub fn new(x: AugVec, p: AugCov, mu: [f64; N]) -> Self {
         Self {
             x: [x; N],
             p: [p; N],
@@ -150,24 +152,20 @@ impl<const N: usize> ImmState<N> {
     }
 
     /// Moment-matched single Gaussian of the mixture.
-    pub fn combined(&self) -> (StateVec, StateCov) {
+    pub fn combined(&self) -> (AugVec, AugCov) {
         combine(&self.x, &self.p, &self.mu)
     }
 }
 
-fn combine<const N: usize>(
-    x: &[StateVec; N],
-    p: &[StateCov; N],
-    w: &[f64; N],
-) -> (StateVec, StateCov) {
+fn combine<const N: usize>(x: &[AugVec; N], p: &[AugCov; N], w: &[f64; N]) -> (AugVec, AugCov) {
     if N == 1 {
         return (x[0], p[0]);
     }
-    let mut xc = StateVec::zeros();
+    let mut xc = AugVec::zeros();
     for j in 0..N {
         xc += w[j] * x[j];
     }
-    let mut pc = StateCov::zeros();
+    let mut pc = AugCov::zeros();
     for j in 0..N {
         let d = x[j] - xc;
         pc += w[j] * (p[j] + d * d.transpose());
@@ -180,11 +178,11 @@ fn combine<const N: usize>(
 /// the combined Gaussian used for gating.
 #[derive(Debug, Clone, Copy)]
 pub struct ImmPrediction<const N: usize> {
-    pub x: [StateVec; N],
-    pub p: [StateCov; N],
+    pub x: [AugVec; N],
+    pub p: [AugCov; N],
     pub c: [f64; N],
-    pub x_comb: StateVec,
-    pub p_comb: StateCov,
+    pub x_comb: AugVec,
+    pub p_comb: AugCov,
 }
 
 /// The IMM estimator: a set of motion models and the mean time spent in each (s), from which
@@ -232,10 +230,10 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             }
             c[j] = c[j].max(1e-300);
         }
-        let mut x = [StateVec::zeros(); N];
-        let mut p = [StateCov::zeros(); N];
-        let mut x0 = [StateVec::zeros(); N];
-        let mut p0 = [StateCov::zeros(); N];
+        let mut x = [AugVec::zeros(); N];
+        let mut p = [AugCov::zeros(); N];
+        let mut x0 = [AugVec::zeros(); N];
+        let mut p0 = [AugCov::zeros(); N];
         for j in 0..N {
             let mut w = [0.0; N];
             for i in 0..N {
@@ -246,16 +244,16 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         if filter == FilterKind::Ukf {
             for j in 0..N {
                 let m = &self.models[j];
-                (x[j], p[j]) = match ukf::predict(m, &x0[j], &p0[j], dt_s, &ukf::DEFAULT_WEIGHTS_6)
-                {
-                    Some(xp) => xp,
-                    // Only a non-finite covariance gets here; the EKF's answer is as good as
-                    // any, and the update will reject the track's next measurement.
-                    None => {
-                        let pred = m.predict(&x0[j], dt_s);
-                        (pred.x, propagate_cov(&pred.stm, &p0[j], &pred.q))
-                    }
-                };
+                (x[j], p[j]) =
+                    match ukf::predict(m, &x0[j], &p0[j], dt_s, &ukf::DEFAULT_WEIGHTS_AUG) {
+                        Some(xp) => xp,
+                        // Only a non-finite covariance gets here; the EKF's answer is as good as
+                        // any, and the update will reject the track's next measurement.
+                        None => {
+                            let pred = m.predict(&x0[j], dt_s);
+                            (pred.x, propagate_cov(&pred.stm, &p0[j], &pred.q))
+                        }
+                    };
             }
             let (x_comb, p_comb) = combine(&x, &p, &c);
             return ImmPrediction {
@@ -274,7 +272,7 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             // One non-linear propagation of the mean of the mixed states; each model's state
             // follows by the same linearisation the EKF already relies on. Halves the cost of
             // prediction for models that differ only in their noise.
-            let mut xm = StateVec::zeros();
+            let mut xm = AugVec::zeros();
             for j in 0..N {
                 xm += c[j] * x0[j];
             }
@@ -340,7 +338,7 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
                     ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
                 }
                 FilterKind::Ukf => {
-                    let w = &ukf::DEFAULT_WEIGHTS_6;
+                    let w = &ukf::DEFAULT_WEIGHTS_AUG;
                     let inn = ukf::innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag, w)?;
                     (out.x[j], out.p[j]) = ukf::update(&pred.x[j], &pred.p[j], &inn)?;
                     ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
@@ -366,6 +364,6 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
 }
 
 /// `true` if `p` is symmetric positive-definite (by Cholesky).
-pub fn is_spd(p: &StateCov) -> bool {
+pub fn is_spd(p: &AugCov) -> bool {
     (p - p.transpose()).abs().max() <= 1e-9 * p.abs().max() && p.cholesky().is_some()
 }

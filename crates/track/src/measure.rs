@@ -4,27 +4,27 @@
 //! horizontal) and slant range in their own frame. The filter updates in exactly those
 //! coordinates (no converted measurements), so the noise stays the diagonal the sensor reports.
 
-use nalgebra::{Matrix3, Matrix3x6, Vector3};
+use nalgebra::{Matrix3, SMatrix, SVector, Vector3};
 use trilink_geo::{Geodetic, LocalFrame};
-
-use crate::motion::StateVec;
 
 /// Measurement vector order: azimuth (rad), elevation (rad), range (m).
 pub type MeasVec = Vector3<f64>;
 
 /// What a sensor would see of a state, with the Jacobian of that with respect to the state.
+/// The state is any vector whose first three elements are the ECEF position (the kinematic
+/// 6-state, the filter's augmented state).
 #[derive(Debug, Clone, Copy)]
-pub struct Expected {
+pub struct Expected<const D: usize> {
     pub z: MeasVec,
-    pub h: Matrix3x6<f64>,
+    pub h: SMatrix<f64, 3, D>,
 }
 
 /// What a sensor would see of a state.
 pub trait MeasurementModel {
-    fn expect(&self, x: &StateVec) -> Expected;
+    fn expect<const D: usize>(&self, x: &SVector<f64, D>) -> Expected<D>;
     /// What the sensor would see, without the Jacobian (a sigma-point filter needs no
     /// linearisation and calls this once per sigma point).
-    fn measure(&self, x: &StateVec) -> MeasVec {
+    fn measure<const D: usize>(&self, x: &SVector<f64, D>) -> MeasVec {
         self.expect(x).z
     }
     /// Weighted mean of measurement vectors (weights sum to one, may be negative). Angular
@@ -85,7 +85,7 @@ impl AerSensor {
 
 impl MeasurementModel for AerSensor {
     #[inline]
-    fn expect(&self, x: &StateVec) -> Expected {
+    fn expect<const D: usize>(&self, x: &SVector<f64, D>) -> Expected<D> {
         let d = Vector3::new(x[0], x[1], x[2]) - self.origin;
         let enu = self.rot * d;
         let (e, n, u) = (enu.x, enu.y, enu.z);
@@ -104,7 +104,7 @@ impl MeasurementModel for AerSensor {
             e / r,                n / r,                u / r,
         );
         let hr = j_enu * self.rot;
-        let mut h = Matrix3x6::zeros();
+        let mut h = SMatrix::<f64, 3, D>::zeros();
         h.fixed_view_mut::<3, 3>(0, 0).copy_from(&hr);
         Expected {
             z: MeasVec::new(az, el, r),
@@ -113,7 +113,7 @@ impl MeasurementModel for AerSensor {
     }
 
     #[inline]
-    fn measure(&self, x: &StateVec) -> MeasVec {
+    fn measure<const D: usize>(&self, x: &SVector<f64, D>) -> MeasVec {
         let d = Vector3::new(x[0], x[1], x[2]) - self.origin;
         let enu = self.rot * d;
         let (e, n, u) = (enu.x, enu.y, enu.z);
@@ -152,6 +152,7 @@ impl MeasurementModel for AerSensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::motion::StateVec;
     use trilink_geo::Ecef;
 
     fn site() -> Geodetic {

@@ -6,40 +6,85 @@
 //! truth and prediction never disagree about the Earth. Process noise is documented in
 //! docs/decisions/0401-ballistic-motion-and-process-noise.md.
 
-use nalgebra::{Matrix3, Matrix6, Vector3, Vector6};
+use nalgebra::{Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
 use trilink_geo::wgs84::{GM_M3_PER_S2, OMEGA_RAD_PER_S};
+use trilink_physics::atmosphere::{approx_height_m, density_kg_m3, DRAG_CEILING_ALT_M};
 use trilink_physics::free_flight_acceleration;
 
-/// State vector: ECEF position (m) and velocity (m/s).
+/// Kinematic state: ECEF position (m) and velocity (m/s). What a track reports.
 pub type StateVec = Vector6<f64>;
-/// State covariance.
+/// Covariance of the kinematic state.
 pub type StateCov = Matrix6<f64>;
+
+/// Dimension of the filter's augmented state.
+pub const NX: usize = 10;
+/// Index of the first of the three thrust-acceleration components (ECEF, m/s²).
+pub const IA: usize = 6;
+/// Index of the inverse ballistic coefficient k = 1/β = C_d·A/m (m²/kg).
+pub const IK: usize = 9;
+/// The filter's state: `[x, y, z, vx, vy, vz, ax, ay, az, k]`. Position and velocity in the
+/// rotating ECEF frame; `a` the non-gravitational acceleration of thrust (m/s²); `k` the inverse
+/// ballistic coefficient of drag. Every IMM model carries all ten, so mixing stays exact; a
+/// model without thrust holds `a` at zero, one without drag leaves `k` as it is.
+pub type AugVec = SVector<f64, NX>;
+/// Covariance of the augmented state.
+pub type AugCov = SMatrix<f64, NX, NX>;
+type Top = SMatrix<f64, 6, NX>;
+
+/// The kinematic part of an augmented state and covariance.
+pub fn kinematic(x: &AugVec, p: &AugCov) -> (StateVec, StateCov) {
+    (
+        x.fixed_rows::<6>(0).into_owned(),
+        p.fixed_view::<6, 6>(0, 0).into_owned(),
+    )
+}
+
+/// An augmented state from a kinematic one, with no thrust (σ `accel_sigma_mps2` per axis) and
+/// inverse ballistic coefficient `k` (σ `k_sigma`), uncorrelated with the kinematics.
+pub fn augment(
+    x: &StateVec,
+    p: &StateCov,
+    accel_sigma_mps2: f64,
+    k: f64,
+    k_sigma: f64,
+) -> (AugVec, AugCov) {
+    let mut xa = AugVec::zeros();
+    xa.fixed_rows_mut::<6>(0).copy_from(x);
+    xa[IK] = k;
+    let mut pa = AugCov::zeros();
+    pa.fixed_view_mut::<6, 6>(0, 0).copy_from(p);
+    for i in IA..IA + 3 {
+        pa[(i, i)] = accel_sigma_mps2 * accel_sigma_mps2;
+    }
+    pa[(IK, IK)] = k_sigma * k_sigma;
+    (xa, pa)
+}
 
 /// The outcome of propagating a state: the new state, the state-transition matrix (Jacobian of
 /// the new state with respect to the old) and the process noise accumulated over the interval.
 #[derive(Debug, Clone, Copy)]
 pub struct Prediction {
-    pub x: StateVec,
-    pub stm: StateCov,
-    pub q: StateCov,
+    pub x: AugVec,
+    pub stm: AugCov,
+    pub q: AugCov,
 }
 
 /// What a state does between two times.
 pub trait MotionModel {
     /// Propagates `x` by `dt_s` (which may be negative, for back-propagation; process noise is
     /// then still added, as uncertainty grows in both directions).
-    fn predict(&self, x: &StateVec, dt_s: f64) -> Prediction;
+    fn predict(&self, x: &AugVec, dt_s: f64) -> Prediction;
     /// The state alone propagated by `dt_s`, by the same deterministic dynamics as
     /// [`MotionModel::predict`] (so a sigma-point filter and the EKF share one gravity model).
     /// Models that can skip the state-transition matrix should: the unscented filter calls this
     /// once per sigma point.
-    fn propagate_state(&self, x: &StateVec, dt_s: f64) -> StateVec {
+    fn propagate_state(&self, x: &AugVec, dt_s: f64) -> AugVec {
         self.predict(x, dt_s).x
     }
     /// A short name for reports ("ballistic", "boost").
     fn name(&self) -> &'static str;
     /// Process noise alone over `dt_s`.
-    fn noise(&self, dt_s: f64) -> StateCov;
+    fn noise(&self, dt_s: f64) -> AugCov;
     /// `true` if `other` has the same deterministic dynamics and differs only in its noise, so
     /// that an IMM can propagate one state-transition matrix for both.
     fn same_dynamics(&self, _other: &Self) -> bool {
@@ -47,20 +92,39 @@ pub trait MotionModel {
     }
 }
 
-/// Unpowered flight in the rotating frame with white-noise acceleration of power spectral
-/// density `q_psd_m2_s3` on each axis for whatever the model leaves out (drag residue, thrust).
+/// The non-gravitational force a model believes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Force {
+    /// None: free flight; the thrust acceleration is held at zero.
+    None,
+    /// Thrust: the acceleration state acts on the velocity and wanders as a Wiener process
+    /// (nearly-constant acceleration).
+    Thrust,
+    /// Drag of the US76 atmosphere at the estimated inverse ballistic coefficient; the thrust
+    /// acceleration is held at zero.
+    Drag,
+}
+
+/// Flight in the rotating frame with the simulator's gravity, one non-gravitational [`Force`],
+/// and white-noise acceleration of power spectral density `q_psd_m2_s3` on each axis for
+/// whatever the model leaves out.
 ///
 /// The state is integrated with classical RK4 together with the variational equations
 /// `Φ' = A(x(t)) Φ`, where `A` is the Jacobian of the dynamics; the gravity gradient in `A` is the
 /// point-mass one (the J2 part is 1e-3 of it and changes the covariance by far less than the
-/// process noise does; the state itself uses full J2).
+/// process noise does; the state itself uses full J2). Thrust and `k` are constant over one
+/// prediction, so only the six kinematic rows of Φ are integrated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ballistic {
     pub q_psd_m2_s3: f64,
-    /// Ballistic coefficient m/(Cd·A) of the drag term (kg/m²); 0 for no drag. With drag, the
-    /// US76 atmosphere of the physics crate (the simulator's) is used; the drag derivatives are
-    /// left out of the state-transition matrix and covered by the process noise.
-    pub drag_beta_kg_m2: f64,
+    pub force: Force,
+    /// [`Force::Thrust`]: PSD of the white jerk that moves the thrust acceleration (m²/s⁵).
+    pub q_jerk_m2_s5: f64,
+    /// [`Force::Drag`]: PSD of the random walk of k (m⁴ kg⁻² s⁻¹).
+    pub q_inv_beta: f64,
+    /// Models without thrust: σ of the acceleration state they reset to zero (m/s²). It is
+    /// what the boost model inherits, through mixing, when thrust starts again.
+    pub accel_sigma_mps2: f64,
     /// Longest RK4 step (s); RK4 at 10 s keeps the state error at the millimetre level.
     pub max_step_s: f64,
     pub name: &'static str,
@@ -70,33 +134,172 @@ impl Ballistic {
     pub fn free_flight(q_psd_m2_s3: f64) -> Self {
         Self {
             q_psd_m2_s3,
-            drag_beta_kg_m2: 0.0,
+            force: Force::None,
+            q_jerk_m2_s5: 0.0,
+            q_inv_beta: 0.0,
+            accel_sigma_mps2: 5.0,
             max_step_s: 10.0,
             name: "ballistic",
         }
     }
 
-    /// A thrusting body seen as unpowered flight plus strong white-noise acceleration: the
-    /// "boost" model of the IMM.
-    pub fn boost(q_psd_m2_s3: f64) -> Self {
+    /// A thrusting body: gravity plus the estimated thrust acceleration, which wanders with
+    /// white jerk of PSD `q_jerk_m2_s5`; `q_psd_m2_s3` covers what a slowly varying thrust
+    /// leaves out (staging, throttling). The "boost" model of the IMM.
+    pub fn boost(q_psd_m2_s3: f64, q_jerk_m2_s5: f64) -> Self {
         Self {
             q_psd_m2_s3,
-            drag_beta_kg_m2: 0.0,
-            max_step_s: 10.0,
+            force: Force::Thrust,
+            q_jerk_m2_s5,
+            q_inv_beta: 0.0,
+            accel_sigma_mps2: 0.0,
+            max_step_s: 5.0,
             name: "boost",
         }
     }
 
-    /// Flight through the atmosphere with a nominal ballistic coefficient: the "re-entry"
-    /// model of the IMM (endo-atmospheric flight of short-range missiles included).
-    pub fn reentry(q_psd_m2_s3: f64, beta_kg_m2: f64) -> Self {
+    /// Flight through the atmosphere with the ballistic coefficient estimated in the state:
+    /// the "re-entry" model of the IMM (endo-atmospheric flight of short-range missiles
+    /// included).
+    pub fn reentry(q_psd_m2_s3: f64, q_inv_beta: f64) -> Self {
         Self {
             q_psd_m2_s3,
-            drag_beta_kg_m2: beta_kg_m2,
+            force: Force::Drag,
+            q_jerk_m2_s5: 0.0,
+            q_inv_beta,
+            accel_sigma_mps2: 5.0,
             max_step_s: 2.0,
             name: "reentry",
         }
     }
+}
+
+/// `d/dt` of position and velocity for the augmented state `x` under `force`.
+#[inline]
+fn kin_deriv(x: &AugVec, force: Force) -> Vector6<f64> {
+    let r = Vector3::new(x[0], x[1], x[2]);
+    let v = Vector3::new(x[3], x[4], x[5]);
+    let mut a = free_flight_acceleration(&r, &v);
+    match force {
+        Force::None => {}
+        Force::Thrust => a += Vector3::new(x[IA], x[IA + 1], x[IA + 2]),
+        Force::Drag => {
+            if x[IK] > 0.0 {
+                a += drag_per_k(&r, &v) * x[IK];
+            }
+        }
+    }
+    Vector6::new(v.x, v.y, v.z, a.x, a.y, a.z)
+}
+
+/// Drag acceleration at k = 1 m²/kg: drag is linear in k.
+#[inline]
+fn drag_per_k(r: &Vector3<f64>, v: &Vector3<f64>) -> Vector3<f64> {
+    trilink_physics::atmosphere::drag_acceleration(r, v, 1.0)
+}
+
+/// `A·M + B` for the kinematic rows `M` (6 × 10) of Φ: `A` the 6 × 6 Jacobian of the
+/// kinematics with respect to themselves, `B` their Jacobian with respect to thrust and k
+/// (a and k are constant over a prediction, so their rows of Φ stay `[0 I]`).
+#[inline]
+fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
+    let r = Vector3::new(x[0], x[1], x[2]);
+    let v = Vector3::new(x[3], x[4], x[5]);
+    let mut g = accel_position_jacobian(&r);
+    let mut dv = Matrix3::zeros();
+    let mut dk = Vector3::zeros();
+    if force == Force::Drag {
+        let h = approx_height_m(&r);
+        if h < DRAG_CEILING_ALT_M {
+            let k = x[IK].max(0.0);
+            let rho = density_kg_m3(h);
+            let speed = v.norm();
+            dk = -0.5 * rho * speed * v;
+            if speed > 0.0 {
+                dv = -0.5 * rho * k * (speed * Matrix3::identity() + v * v.transpose() / speed);
+            }
+            // Density falls with height along the local vertical (the radial direction is
+            // within 0.2° of it).
+            let step = 50.0;
+            let drho_dh = (density_kg_m3(h + step) - density_kg_m3((h - step).max(0.0)))
+                / (h + step - (h - step).max(0.0));
+            let up = r / r.norm();
+            g += (-0.5 * speed * k * drho_dh) * v * up.transpose();
+        }
+    }
+    let w2 = 2.0 * OMEGA_RAD_PER_S;
+    let mut out = Top::zeros();
+    out.fixed_view_mut::<3, NX>(0, 0)
+        .copy_from(&m.fixed_view::<3, NX>(3, 0));
+    let top = m.fixed_view::<3, NX>(0, 0);
+    let bottom = m.fixed_view::<3, NX>(3, 0);
+    let mut lower = g * top + dv * bottom;
+    // Coriolis: C = [[0, 2w, 0], [-2w, 0, 0], [0, 0, 0]]
+    for c in 0..NX {
+        lower[(0, c)] += w2 * bottom[(1, c)];
+        lower[(1, c)] -= w2 * bottom[(0, c)];
+    }
+    match force {
+        Force::Thrust => {
+            for i in 0..3 {
+                lower[(i, IA + i)] += 1.0;
+            }
+        }
+        Force::Drag => {
+            for i in 0..3 {
+                lower[(i, IK)] += dk[i];
+            }
+        }
+        Force::None => {}
+    }
+    out.fixed_view_mut::<3, NX>(3, 0).copy_from(&lower);
+    out
+}
+
+/// One RK4 step of the augmented state and the kinematic rows of its state-transition matrix.
+fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force) -> (AugVec, Top) {
+    let with = |x: &AugVec, d: &Vector6<f64>, s: f64| {
+        let mut y = *x;
+        for i in 0..6 {
+            y[i] += s * d[i];
+        }
+        y
+    };
+    let k1 = kin_deriv(x, force);
+    let m1 = top_rate(x, m, force);
+    let x2 = with(x, &k1, 0.5 * h);
+    let p2 = m + 0.5 * h * m1;
+    let k2 = kin_deriv(&x2, force);
+    let m2 = top_rate(&x2, &p2, force);
+    let x3 = with(x, &k2, 0.5 * h);
+    let p3 = m + 0.5 * h * m2;
+    let k3 = kin_deriv(&x3, force);
+    let m3 = top_rate(&x3, &p3, force);
+    let x4 = with(x, &k3, h);
+    let p4 = m + h * m3;
+    let k4 = kin_deriv(&x4, force);
+    let m4 = top_rate(&x4, &p4, force);
+    let d = (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    (
+        with(x, &d, 1.0),
+        m + (h / 6.0) * (m1 + 2.0 * m2 + 2.0 * m3 + m4),
+    )
+}
+
+/// One RK4 step of the augmented state alone.
+fn rk4_aug_state(x: &AugVec, h: f64, force: Force) -> AugVec {
+    let with = |x: &AugVec, d: &Vector6<f64>, s: f64| {
+        let mut y = *x;
+        for i in 0..6 {
+            y[i] += s * d[i];
+        }
+        y
+    };
+    let k1 = kin_deriv(x, force);
+    let k2 = kin_deriv(&with(x, &k1, 0.5 * h), force);
+    let k3 = kin_deriv(&with(x, &k2, 0.5 * h), force);
+    let k4 = kin_deriv(&with(x, &k3, h), force);
+    with(x, &((h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), 1.0)
 }
 
 #[inline]
@@ -240,38 +443,62 @@ pub fn white_accel_noise(q_psd: f64, dt_s: f64) -> StateCov {
     q
 }
 
+impl Ballistic {
+    fn steps(&self, dt_s: f64) -> (usize, f64) {
+        let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
+        (steps as usize, dt_s / steps)
+    }
+}
+
 impl MotionModel for Ballistic {
-    fn predict(&self, x: &StateVec, dt_s: f64) -> Prediction {
+    fn predict(&self, x: &AugVec, dt_s: f64) -> Prediction {
         let mut xs = *x;
-        let mut phi = StateCov::identity();
+        let mut stm = AugCov::identity();
         if dt_s != 0.0 {
-            let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
-            let h = dt_s / steps;
-            for _ in 0..steps as usize {
-                let (nx, np) = if self.drag_beta_kg_m2 > 0.0 {
-                    rk4_with_stm_drag(&xs, &phi, h, self.drag_beta_kg_m2)
-                } else {
-                    rk4_with_stm(&xs, &phi, h)
-                };
-                xs = nx;
-                phi = np;
+            let (n, h) = self.steps(dt_s);
+            if self.force == Force::None {
+                // Kinematics alone: the cheaper 6 × 6 variational equations.
+                let mut k = xs.fixed_rows::<6>(0).into_owned();
+                let mut phi = StateCov::identity();
+                for _ in 0..n {
+                    (k, phi) = rk4_with_stm(&k, &phi, h);
+                }
+                xs.fixed_rows_mut::<6>(0).copy_from(&k);
+                stm.fixed_view_mut::<6, 6>(0, 0).copy_from(&phi);
+            } else {
+                let mut m = Top::identity();
+                for _ in 0..n {
+                    (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force);
+                }
+                stm.fixed_view_mut::<6, NX>(0, 0).copy_from(&m);
+            }
+        }
+        if self.force != Force::Thrust {
+            // No thrust here: the acceleration state is reset, and with it its correlations.
+            for i in IA..IA + 3 {
+                xs[i] = 0.0;
+                stm.row_mut(i).fill(0.0);
             }
         }
         Prediction {
             x: xs,
-            stm: phi,
-            q: white_accel_noise(self.q_psd_m2_s3, dt_s),
+            stm,
+            q: self.noise(dt_s),
         }
     }
 
-    fn propagate_state(&self, x: &StateVec, dt_s: f64) -> StateVec {
+    fn propagate_state(&self, x: &AugVec, dt_s: f64) -> AugVec {
         let mut xs = *x;
         if dt_s != 0.0 {
             // The same step schedule as `predict`, so both give the same state to round-off.
-            let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
-            let h = dt_s / steps;
-            for _ in 0..steps as usize {
-                xs = rk4_state_drag(&xs, h, self.drag_beta_kg_m2);
+            let (n, h) = self.steps(dt_s);
+            for _ in 0..n {
+                xs = rk4_aug_state(&xs, h, self.force);
+            }
+        }
+        if self.force != Force::Thrust {
+            for i in IA..IA + 3 {
+                xs[i] = 0.0;
             }
         }
         xs
@@ -281,30 +508,97 @@ impl MotionModel for Ballistic {
         self.name
     }
 
-    fn noise(&self, dt_s: f64) -> StateCov {
-        white_accel_noise(self.q_psd_m2_s3, dt_s)
+    fn noise(&self, dt_s: f64) -> AugCov {
+        let dt = dt_s.abs();
+        let mut q = AugCov::zeros();
+        q.fixed_view_mut::<6, 6>(0, 0)
+            .copy_from(&white_accel_noise(self.q_psd_m2_s3, dt_s));
+        match self.force {
+            Force::Thrust => {
+                // White jerk through acceleration, velocity and position, per axis.
+                let j = self.q_jerk_m2_s5;
+                let (t2, t3) = (dt * dt, dt * dt * dt);
+                let (t4, t5) = (t3 * dt, t3 * t2);
+                for i in 0..3 {
+                    let (r, v, a) = (i, i + 3, IA + i);
+                    q[(r, r)] += j * t5 / 20.0;
+                    q[(r, v)] += j * t4 / 8.0;
+                    q[(v, r)] += j * t4 / 8.0;
+                    q[(v, v)] += j * t3 / 3.0;
+                    q[(r, a)] = j * t3 / 6.0;
+                    q[(a, r)] = j * t3 / 6.0;
+                    q[(v, a)] = j * t2 / 2.0;
+                    q[(a, v)] = j * t2 / 2.0;
+                    q[(a, a)] = j * dt;
+                }
+            }
+            Force::None | Force::Drag => {
+                let s2 = self.accel_sigma_mps2 * self.accel_sigma_mps2;
+                for i in IA..IA + 3 {
+                    q[(i, i)] = s2;
+                }
+            }
+        }
+        if self.force == Force::Drag {
+            q[(IK, IK)] = self.q_inv_beta * dt;
+        }
+        q
     }
 
     fn same_dynamics(&self, other: &Self) -> bool {
-        self.max_step_s == other.max_step_s && self.drag_beta_kg_m2 == other.drag_beta_kg_m2
+        self.max_step_s == other.max_step_s
+            && self.force == other.force
+            && self.force == Force::None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trilink_physics::atmosphere::drag_acceleration;
     use trilink_physics::{jacobi_integral, rk4_step};
 
-    fn leo_like() -> StateVec {
+    fn leo_like() -> AugVec {
         // 300 km up over the equator, moving north-east at 6 km/s.
-        StateVec::new(6_678_137.0, 0.0, 0.0, 0.0, 4_200.0, 4_200.0)
+        let mut x = AugVec::zeros();
+        x.fixed_rows_mut::<6>(0).copy_from(&StateVec::new(
+            6_678_137.0,
+            0.0,
+            0.0,
+            0.0,
+            4_200.0,
+            4_200.0,
+        ));
+        x
+    }
+
+    /// 40 km up and falling at 2.5 km/s, thrust (3, −2, 1) m/s², k = 1/800 m²/kg.
+    fn endo() -> AugVec {
+        let mut x = AugVec::zeros();
+        x.fixed_rows_mut::<6>(0).copy_from(&StateVec::new(
+            6_418_137.0,
+            0.0,
+            0.0,
+            -1_500.0,
+            2_000.0,
+            0.0,
+        ));
+        x[IA] = 3.0;
+        x[IA + 1] = -2.0;
+        x[IA + 2] = 1.0;
+        x[IK] = 1.0 / 800.0;
+        x
+    }
+
+    fn kin(x: &AugVec) -> StateVec {
+        x.fixed_rows::<6>(0).into_owned()
     }
 
     #[test]
     fn state_agrees_with_the_physics_crate_integrator() {
         // The simulator integrates at 0.1 s; our 10 s steps must land on the same point.
         let x0 = leo_like();
-        let mut s = x0;
+        let mut s = kin(&x0);
         for _ in 0..600 {
             s = rk4_step(0.0, &s, 0.1, |_, r, v| free_flight_acceleration(r, v));
         }
@@ -315,36 +609,82 @@ mod tests {
     }
 
     #[test]
+    fn thrust_and_drag_agree_with_the_physics_crate_integrator() {
+        // The same forces written out through the physics crate's own drag and RK4 at 0.1 s.
+        let x0 = endo();
+        let thrust = Vector3::new(x0[IA], x0[IA + 1], x0[IA + 2]);
+        let beta = 1.0 / x0[IK];
+        let dt = 20.0;
+        for (model, with_thrust, with_drag) in [
+            (Ballistic::boost(0.0, 0.0), true, false),
+            (Ballistic::reentry(0.0, 0.0), false, true),
+        ] {
+            let mut s = kin(&x0);
+            for _ in 0..200 {
+                s = rk4_step(0.0, &s, 0.1, |_, r, v| {
+                    let mut a = free_flight_acceleration(r, v);
+                    if with_thrust {
+                        a += thrust;
+                    }
+                    if with_drag {
+                        a += drag_acceleration(r, v, beta);
+                    }
+                    a
+                });
+            }
+            let p = model.predict(&x0, dt);
+            let dr = (p.x.fixed_rows::<3>(0) - s.fixed_rows::<3>(0)).norm();
+            let dv = (p.x.fixed_rows::<3>(3) - s.fixed_rows::<3>(3)).norm();
+            // Re-entry steps at 2 s through dense air: decimetres over 20 s, against radar
+            // errors of metres at best.
+            let (tol_r, tol_v) = if with_drag { (1.0, 0.1) } else { (0.05, 0.01) };
+            assert!(
+                dr < tol_r && dv < tol_v,
+                "{}: dr {dr} m, dv {dv} m/s",
+                model.name
+            );
+            // Only the boost model keeps its thrust; k is carried unchanged by all.
+            let a = Vector3::new(p.x[IA], p.x[IA + 1], p.x[IA + 2]);
+            assert_eq!(a == thrust, with_thrust, "{}", model.name);
+            assert_eq!(p.x[IK], x0[IK]);
+        }
+    }
+
+    #[test]
     fn jacobi_integral_is_conserved_over_an_hour() {
         let x0 = leo_like();
         let p = Ballistic::free_flight(0.0).predict(&x0, 3600.0);
-        let (r0, v0) = split(&x0);
-        let (r1, v1) = split(&p.x);
+        let r0 = Vector3::new(x0[0], x0[1], x0[2]);
+        let v0 = Vector3::new(x0[3], x0[4], x0[5]);
+        let r1 = Vector3::new(p.x[0], p.x[1], p.x[2]);
+        let v1 = Vector3::new(p.x[3], p.x[4], p.x[5]);
         let c0 = jacobi_integral(&r0, &v0);
         let c1 = jacobi_integral(&r1, &v1);
         // The brief's bar for truth is 1e-7 over a flight; 10 s steps keep well inside it.
         assert!(((c1 - c0) / c0).abs() < 1e-8, "{c0} -> {c1}");
     }
 
-    #[test]
-    fn stm_matches_finite_differences() {
-        let x0 = leo_like();
-        let m = Ballistic::free_flight(0.0);
-        let dt = 120.0;
-        let p = m.predict(&x0, dt);
-        for j in 0..6 {
-            let h = if j < 3 { 1.0 } else { 1e-3 };
-            let mut xp = x0;
+    /// Φ of `m` at `x0` over `dt` against central differences of the propagated state.
+    fn check_stm(m: &Ballistic, x0: &AugVec, dt: f64, tol: f64) {
+        let p = m.predict(x0, dt);
+        for j in 0..NX {
+            let h = match j {
+                0..=2 => 1.0,
+                3..=5 => 1e-3,
+                6..=8 => 1e-3,
+                _ => 1e-6,
+            };
+            let mut xp = *x0;
             xp[j] += h;
-            let mut xm = x0;
+            let mut xm = *x0;
             xm[j] -= h;
             let col = (m.predict(&xp, dt).x - m.predict(&xm, dt).x) / (2.0 * h);
-            for i in 0..6 {
-                let scale = col.norm().max(1e-9);
-                // The point-mass-only gradient leaves a J2-sized (1e-3) relative difference.
+            let scale = col.norm().max(1e-9);
+            for i in 0..NX {
                 assert!(
-                    (p.stm[(i, j)] - col[i]).abs() < 3e-3 * scale,
-                    "Φ[{i},{j}] = {} vs {}",
+                    (p.stm[(i, j)] - col[i]).abs() < tol * scale,
+                    "{}: Φ[{i},{j}] = {} vs {}",
+                    m.name,
                     p.stm[(i, j)],
                     col[i]
                 );
@@ -353,13 +693,23 @@ mod tests {
     }
 
     #[test]
+    fn stm_matches_finite_differences() {
+        // The point-mass-only gradient leaves a J2-sized (1e-3) relative difference.
+        check_stm(&Ballistic::free_flight(0.0), &leo_like(), 120.0, 3e-3);
+        check_stm(&Ballistic::boost(0.0, 0.0), &leo_like(), 120.0, 3e-3);
+        // In the air: drag's derivatives in position (through density), velocity and k.
+        check_stm(&Ballistic::boost(0.0, 0.0), &endo(), 10.0, 3e-3);
+        check_stm(&Ballistic::reentry(0.0, 0.0), &endo(), 10.0, 1e-2);
+    }
+
+    #[test]
     fn state_only_propagation_matches_predict() {
         for m in [
             Ballistic::free_flight(0.0),
-            Ballistic::reentry(20.0, 3000.0),
+            Ballistic::boost(0.0, 0.0),
+            Ballistic::reentry(20.0, 1e-10),
         ] {
-            // 60 km up and falling, so the drag model has air to work with.
-            let x0 = StateVec::new(6_438_137.0, 0.0, 0.0, -2_000.0, 1_500.0, 0.0);
+            let x0 = endo();
             let a = m.predict(&x0, 37.0).x;
             let b = m.propagate_state(&x0, 37.0);
             assert!((a - b).abs().max() < 1e-9, "{}: {a} vs {b}", m.name);
@@ -373,7 +723,27 @@ mod tests {
         let fwd = m.predict(&x0, 300.0);
         let back = m.predict(&fwd.x, -300.0);
         assert!((back.x - x0).fixed_rows::<3>(0).norm() < 1e-3);
-        let ident = back.stm * fwd.stm;
+        let ident = back.stm.fixed_view::<6, 6>(0, 0) * fwd.stm.fixed_view::<6, 6>(0, 0);
         assert!((ident - StateCov::identity()).abs().max() < 1e-6);
+    }
+
+    #[test]
+    fn thrust_noise_is_the_white_jerk_covariance() {
+        // Per axis, [r, v, a] under white jerk of PSD j: q·[[t⁵/20, t⁴/8, t³/6], [t⁴/8, t³/3,
+        // t²/2], [t³/6, t²/2, t]] (plus the model's white acceleration on r, v).
+        let (j, t) = (20.0, 3.0);
+        let q = Ballistic::boost(0.0, j).noise(t);
+        let want = [
+            [t.powi(5) / 20.0, t.powi(4) / 8.0, t.powi(3) / 6.0],
+            [t.powi(4) / 8.0, t.powi(3) / 3.0, t * t / 2.0],
+            [t.powi(3) / 6.0, t * t / 2.0, t],
+        ];
+        let idx = [1, 4, IA + 1];
+        for (a, &ia) in idx.iter().enumerate() {
+            for (b, &ib) in idx.iter().enumerate() {
+                assert!((q[(ia, ib)] - j * want[a][b]).abs() < 1e-9, "{ia},{ib}");
+            }
+        }
+        assert!(q.cholesky().is_some() || q[(IK, IK)] == 0.0);
     }
 }

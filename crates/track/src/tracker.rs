@@ -17,14 +17,16 @@ use crate::manage::{
     Candidate, Deleter, Initiator, MofNDeleter, NewTrack, Status, TrackSummary, TwoPointInitiator,
 };
 use crate::measure::{AerSensor, MeasVec};
-use crate::motion::{Ballistic, StateCov, StateVec};
+use crate::motion::{
+    augment, kinematic, AugCov, AugVec, Ballistic, StateCov, StateVec, IA, IK, NX,
+};
 use crate::TrackError;
 
 /// Model index of the IMM: 0 unpowered (ballistic), 1 boost, 2 re-entry (drag).
 pub const MODEL_BALLISTIC: usize = 0;
 pub const MODEL_BOOST: usize = 1;
 pub const MODEL_REENTRY: usize = 2;
-const N_MODELS: usize = 3;
+pub const N_MODELS: usize = 3;
 
 /// What to do with a detection older than the scan being processed (an out-of-sequence
 /// measurement). See docs/decisions/0403-out-of-sequence-detections.md.
@@ -43,17 +45,23 @@ pub struct TrackerConfig {
     pub gate_probability: f64,
     /// White-noise acceleration PSD of the ballistic model (m²/s³).
     pub q_ballistic_m2_s3: f64,
-    /// White-noise acceleration PSD of the boost model (m²/s³).
+    /// White-noise acceleration PSD of the boost model (m²/s³), over its thrust state.
     pub q_boost_m2_s3: f64,
+    /// PSD of the white jerk that moves the boost model's thrust acceleration (m²/s⁵).
+    pub q_thrust_jerk_m2_s5: f64,
     /// Mean time in each IMM model before switching (s).
     pub sojourn_ballistic_s: f64,
     pub sojourn_boost_s: f64,
     /// Prior probability of the boost model for a new track.
     pub initial_boost_probability: f64,
-    /// White-noise PSD (m²/s³) and nominal ballistic coefficient (kg/m²) of the re-entry
-    /// model, its mean sojourn (s) and prior probability for a new track.
+    /// White-noise PSD (m²/s³) of the re-entry model, the PSD of the random walk of its
+    /// estimated inverse ballistic coefficient k = 1/β (m⁴ kg⁻² s⁻¹), its mean sojourn (s) and
+    /// prior probability for a new track.
     pub q_reentry_m2_s3: f64,
-    pub beta_reentry_kg_m2: f64,
+    pub q_inv_beta: f64,
+    /// A new track's ballistic coefficient (kg/m²) and the σ of its inverse (m²/kg).
+    pub beta_prior_kg_m2: f64,
+    pub inv_beta_prior_sigma: f64,
     pub sojourn_reentry_s: f64,
     pub initial_reentry_probability: f64,
     /// M-of-N confirmation: M hits within N scans of the initiating sensor.
@@ -84,12 +92,15 @@ impl Default for TrackerConfig {
         Self {
             gate_probability: 0.9997,
             q_ballistic_m2_s3: 0.001,
-            q_boost_m2_s3: 2000.0,
+            q_boost_m2_s3: 100.0,
+            q_thrust_jerk_m2_s5: 20.0,
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
-            q_reentry_m2_s3: 20.0,
-            beta_reentry_kg_m2: 3000.0,
+            q_reentry_m2_s3: 5.0,
+            q_inv_beta: 1e-10,
+            beta_prior_kg_m2: 1000.0,
+            inv_beta_prior_sigma: 2e-3,
             sojourn_reentry_s: 120.0,
             initial_reentry_probability: 0.1,
             confirm_m: 4,
@@ -109,6 +120,24 @@ impl Default for TrackerConfig {
 }
 
 impl TrackerConfig {
+    /// The IMM these settings describe: ballistic, boost (thrust in the state) and re-entry
+    /// (ballistic coefficient in the state), in the order of [`MODEL_BALLISTIC`],
+    /// [`MODEL_BOOST`] and [`MODEL_REENTRY`].
+    pub fn imm(&self) -> Imm<Ballistic, N_MODELS> {
+        Imm {
+            models: [
+                Ballistic::free_flight(self.q_ballistic_m2_s3),
+                Ballistic::boost(self.q_boost_m2_s3, self.q_thrust_jerk_m2_s5),
+                Ballistic::reentry(self.q_reentry_m2_s3, self.q_inv_beta),
+            ],
+            mean_sojourn_s: [
+                self.sojourn_ballistic_s,
+                self.sojourn_boost_s,
+                self.sojourn_reentry_s,
+            ],
+        }
+    }
+
     fn check(&self) -> Result<(), TrackError> {
         let bad = |key, value: f64, expected| {
             Err(TrackError::BadConfig {
@@ -127,6 +156,8 @@ impl TrackerConfig {
         for (key, v) in [
             ("q_ballistic_m2_s3", self.q_ballistic_m2_s3),
             ("q_boost_m2_s3", self.q_boost_m2_s3),
+            ("q_thrust_jerk_m2_s5", self.q_thrust_jerk_m2_s5),
+            ("q_inv_beta", self.q_inv_beta),
             ("ground_point_interval_s", self.ground_point_interval_s),
         ] {
             if !(v.is_finite() && v >= 0.0) {
@@ -165,7 +196,8 @@ impl TrackerConfig {
         }
         for (key, v) in [
             ("q_reentry_m2_s3", self.q_reentry_m2_s3),
-            ("beta_reentry_kg_m2", self.beta_reentry_kg_m2),
+            ("beta_prior_kg_m2", self.beta_prior_kg_m2),
+            ("inv_beta_prior_sigma", self.inv_beta_prior_sigma),
             ("sojourn_reentry_s", self.sojourn_reentry_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
@@ -225,8 +257,15 @@ impl Phase {
 pub struct TrackUpdate {
     pub time_s: f64,
     pub track_id: u64,
+    /// ECEF position and velocity and their covariance.
     pub x: StateVec,
     pub p: StateCov,
+    /// Estimated thrust acceleration (ECEF, m/s²; zero when no model believes in thrust).
+    pub thrust_mps2: Vector3<f64>,
+    /// Estimated inverse ballistic coefficient k = 1/β (m²/kg) and its σ. Only the atmosphere
+    /// makes it observable: above ~80 km it stays at the prior.
+    pub inv_beta_m2_kg: f64,
+    pub inv_beta_sigma: f64,
     /// Normalised innovation squared of this update (against the combined IMM prediction).
     pub nis: f64,
     pub nis_dof: u32,
@@ -266,6 +305,9 @@ pub struct TrackerStats {
     pub tracks_merged: u64,
     /// Updates refused because an innovation covariance was not positive definite.
     pub numerical_rejects: u64,
+    /// Tracks ended because their state left what any ballistic body can do (see
+    /// [`physically_plausible`]).
+    pub tracks_diverged: u64,
 }
 
 struct SensorInfo {
@@ -280,19 +322,34 @@ struct Track {
     imm: ImmState<N_MODELS>,
     /// The moment-matched state and covariance of `imm`, kept so that indexing, merging and
     /// deletion do not recompute the mixture.
-    x_c: StateVec,
-    p_c: StateCov,
+    x_c: AugVec,
+    p_c: AugCov,
     t_s: f64,
     status: Status,
     hits: u32,
     init_sensor: usize,
     init_scan: u64,
-    /// (sensor, scan number) of the latest detection this track took. Two tracks that took
-    /// different detections of one scan are two objects, however alike their estimates.
-    last_scan: (usize, u64),
+    /// (sensor, scan number) of the latest detections this track took, newest at
+    /// `recent_next − 1`. Two tracks that took different detections of one scan are two
+    /// objects, however alike their estimates: one scan sees one object once.
+    recent_scans: [(u32, u64); RECENT_SCANS],
+    recent_next: usize,
     last_ground_t_s: f64,
+    /// The state left what a ballistic body can do: ended at the next sweep, never reported.
+    diverged: bool,
     launch: Option<GroundPoint>,
     launch_from_ballistic: bool,
+}
+
+/// How many of its latest scans a track remembers for telling two objects from one object
+/// tracked twice: with ten radars, the last few seconds.
+const RECENT_SCANS: usize = 8;
+
+/// Whether two tracks took detections of the same scan (of one sensor) recently.
+fn shared_a_scan(a: &Track, b: &Track) -> bool {
+    a.recent_scans
+        .iter()
+        .any(|k| k.1 != u64::MAX && b.recent_scans.contains(k))
 }
 
 /// Where a track sits in the spatial index, extrapolated to the index epoch.
@@ -319,19 +376,28 @@ const SWEEP_INTERVAL_S: f64 = 1.0;
 
 /// Whether two estimates whose positions differ by `dp` and velocities by `dv` are one object:
 /// both differences inside the χ² gate of the summed covariance blocks.
-fn same_object(
-    dp: &Vector3<f64>,
-    dv: &Vector3<f64>,
-    pa: &StateCov,
-    pb: &StateCov,
-    gate: f64,
-) -> bool {
+fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &AugCov, pb: &AugCov, gate: f64) -> bool {
     let spp = pa.fixed_view::<3, 3>(0, 0) + pb.fixed_view::<3, 3>(0, 0);
     let svv = pa.fixed_view::<3, 3>(3, 3) + pb.fixed_view::<3, 3>(3, 3);
     let (Some(cp), Some(cv)) = (spp.cholesky(), svv.cholesky()) else {
         return false;
     };
     dp.dot(&cp.solve(dp)) <= gate && dv.dot(&cv.solve(dv)) <= gate
+}
+
+/// Whether an estimate is something a ballistic body could be: finite, with positive variances,
+/// between 50 km below the ellipsoid and 50,000 km above the centre of the Earth, slower than
+/// 1.5 × the fastest body initiation pairs for, and with thrust below 30 g.
+fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
+    if !x.iter().all(|v| v.is_finite())
+        || !(0..NX).all(|i| p[(i, i)] > 0.0 && p[(i, i)].is_finite())
+    {
+        return false;
+    }
+    let r = Vector3::new(x[0], x[1], x[2]).norm();
+    let v = Vector3::new(x[3], x[4], x[5]).norm();
+    let a = Vector3::new(x[IA], x[IA + 1], x[IA + 2]).norm();
+    (6_300_000.0..50_000_000.0).contains(&r) && v < 1.5 * max_speed_mps && a < 300.0
 }
 
 /// A multi-target ballistic tracker for the sensors of one nation.
@@ -451,18 +517,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let gate = ChiSquared::new(3.0)
             .map(|d| d.inverse_cdf(cfg.gate_probability))
             .unwrap_or(21.0);
-        let imm = Imm {
-            models: [
-                Ballistic::free_flight(cfg.q_ballistic_m2_s3),
-                Ballistic::boost(cfg.q_boost_m2_s3),
-                Ballistic::reentry(cfg.q_reentry_m2_s3, cfg.beta_reentry_kg_m2),
-            ],
-            mean_sojourn_s: [
-                cfg.sojourn_ballistic_s,
-                cfg.sojourn_boost_s,
-                cfg.sojourn_reentry_s,
-            ],
-        };
+        let imm = cfg.imm();
         let n = infos.len();
         Ok(Self {
             cfg,
@@ -682,7 +737,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let mut removed = false;
         while i < self.tracks.len() {
             let s = self.summary(&self.tracks[i], now_s);
-            if self.deleter.should_delete(&s, now_s) {
+            if self.tracks[i].diverged || self.deleter.should_delete(&s, now_s) {
                 let tr = self.tracks.swap_remove(i);
                 removed = true;
                 if tr.status == Status::Confirmed {
@@ -741,7 +796,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                     continue;
                 }
                 let (a, b) = (&self.tracks[i], &self.tracks[j]);
-                if a.last_scan == b.last_scan {
+                if shared_a_scan(a, b) {
                     continue;
                 }
                 if same_object(&(ei.p - ej.p), &(ei.v - ej.v), &a.p_c, &b.p_c, self.gate) {
@@ -793,7 +848,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
         let tau = t_s - self.grid_t_s;
-        let this_scan = self.tracks[ti].last_scan;
+        let this = &self.tracks[ti];
         let mut dup = false;
         let mut check = |j: u32| {
             let j = j as usize;
@@ -801,7 +856,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 || j == ti
                 || j >= self.tracks.len()
                 || self.tracks[j].status != Status::Confirmed
-                || self.tracks[j].last_scan == this_scan
+                || shared_a_scan(this, &self.tracks[j])
             {
                 return;
             }
@@ -1002,18 +1057,32 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         ];
         let new_tracks = std::mem::take(&mut self.new_tracks);
         for nt in &new_tracks {
+            // Thrust unknown up to the initiator's allowance (≈ 2σ); drag at the prior β.
+            let (x, p) = augment(
+                &nt.x,
+                &nt.p,
+                0.5 * self.cfg.seed_accel_mps2,
+                1.0 / self.cfg.beta_prior_kg_m2,
+                self.cfg.inv_beta_prior_sigma,
+            );
             self.tracks.push(Track {
                 id: 0,
-                imm: ImmState::new(nt.x, nt.p, mu0),
-                x_c: nt.x,
-                p_c: nt.p,
+                imm: ImmState::new(x, p, mu0),
+                x_c: x,
+                p_c: p,
                 t_s,
                 status: Status::Tentative,
                 hits: 2,
                 init_sensor: sensor,
                 init_scan: self.sensors[sensor].scans,
-                last_scan: (sensor, self.sensors[sensor].scans),
+                recent_scans: {
+                    let mut r = [(u32::MAX, u64::MAX); RECENT_SCANS];
+                    r[0] = (sensor as u32, self.sensors[sensor].scans);
+                    r
+                },
+                recent_next: 1,
                 last_ground_t_s: f64::NEG_INFINITY,
+                diverged: false,
                 launch: None,
                 launch_from_ballistic: false,
             });
@@ -1040,9 +1109,20 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let tr = &mut self.tracks[ti];
         tr.imm = new_state;
         (tr.x_c, tr.p_c) = tr.imm.combined();
+        if !physically_plausible(&tr.x_c, &tr.p_c, self.cfg.max_speed_mps) {
+            // Fed by clutter or by another object's detections, a track's thrust estimate can
+            // run away and take the covariance into round-off; nothing it says is worth sharing.
+            if !tr.diverged {
+                tr.diverged = true;
+                self.stats.tracks_diverged += 1;
+            }
+            return;
+        }
         tr.t_s = t_s;
         tr.hits += 1;
-        tr.last_scan = (sensor, self.sensors[sensor].scans);
+        tr.recent_scans[tr.recent_next % RECENT_SCANS] =
+            (sensor as u32, self.sensors[sensor].scans);
+        tr.recent_next += 1;
         if tr.status == Status::Tentative {
             let scans = self.sensors[tr.init_sensor].scans - tr.init_scan;
             if tr.hits >= self.cfg.confirm_m && scans <= u64::from(self.cfg.confirm_n) {
@@ -1066,7 +1146,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if tr.status != Status::Confirmed {
             return;
         }
-        let (x, p) = (tr.x_c, tr.p_c);
+        let (x, p) = kinematic(&tr.x_c, &tr.p_c);
+        let thrust_mps2 = Vector3::new(tr.x_c[IA], tr.x_c[IA + 1], tr.x_c[IA + 2]);
+        let (inv_beta_m2_kg, inv_beta_sigma) = (tr.x_c[IK], tr.p_c[(IK, IK)].max(0.0).sqrt());
         let mu = tr.imm.mu;
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
@@ -1098,6 +1180,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             track_id: tr.id,
             x,
             p,
+            thrust_mps2,
+            inv_beta_m2_kg,
+            inv_beta_sigma,
             nis,
             nis_dof: 3,
             phase,

@@ -12,11 +12,11 @@
 //! The dynamics are the motion model's own ([`MotionModel::propagate_state`]), so the UKF, the
 //! EKF and the simulator share one gravity model.
 
-use nalgebra::{Matrix3, Matrix6x3, SMatrix, SVector};
+use nalgebra::{Matrix3, SMatrix, SVector};
 
 use crate::filter::symmetrize;
 use crate::measure::{MeasVec, MeasurementModel};
-use crate::motion::{MotionModel, StateCov, StateVec};
+use crate::motion::{AugCov, AugVec, MotionModel, NX};
 use crate::TrackError;
 
 /// Scaling of the sigma points (Julier's scaled unscented transform): spread `α`, prior
@@ -109,6 +109,15 @@ pub const DEFAULT_WEIGHTS_6: Weights = Weights {
     wm0: 0.0,
     wc0: 2.0,
     wi: 1.0 / 12.0,
+};
+
+/// The weights of [`DEFAULT_SIGMA`] for the filter's 10-element augmented state (`λ = 0`).
+pub const DEFAULT_WEIGHTS_AUG: Weights = Weights {
+    // √10
+    gamma: 3.162_277_660_168_379_5,
+    wm0: 0.0,
+    wc0: 2.0,
+    wi: 1.0 / 20.0,
 };
 
 /// A square root `L` of a covariance (`L Lᵀ = P`) for placing sigma points.
@@ -214,11 +223,11 @@ pub fn unscented_transform<const N: usize, const M: usize>(
 /// non-finite entry.
 pub fn predict<M: MotionModel>(
     model: &M,
-    x: &StateVec,
-    p: &StateCov,
+    x: &AugVec,
+    p: &AugCov,
     dt_s: f64,
     w: &Weights,
-) -> Option<(StateVec, StateCov)> {
+) -> Option<(AugVec, AugCov)> {
     let t = unscented_transform(x, p, w, |s| model.propagate_state(s, dt_s))?;
     let mut pn = t.cov + model.noise(dt_s);
     symmetrize(&mut pn);
@@ -227,7 +236,7 @@ pub fn predict<M: MotionModel>(
 
 /// Innovation statistics of a state against one measurement, by sigma points.
 #[derive(Debug, Clone, Copy)]
-pub struct UnscentedInnovation {
+pub struct UnscentedInnovation<const D: usize> {
     /// Measured minus predicted (azimuth wrapped).
     pub y: MeasVec,
     /// Predicted measurement (azimuth as a circular mean).
@@ -235,13 +244,14 @@ pub struct UnscentedInnovation {
     pub s: Matrix3<f64>,
     pub s_inv: Matrix3<f64>,
     /// Cross-covariance of state and measurement.
-    pub pxz: Matrix6x3<f64>,
+    pub pxz: SMatrix<f64, D, 3>,
     /// Normalised innovation squared `yᵀ S⁻¹ y`.
     pub d2: f64,
     pub ln_det_s: f64,
 }
 
-const N_SIGMA: usize = 13;
+/// Room for the sigma points of the largest state (2n + 1).
+const MAX_SIGMA: usize = 2 * NX + 1;
 
 /// The unscented innovation of `z` (noise variances `r_diag`) against `x`, `p`.
 ///
@@ -250,29 +260,33 @@ const N_SIGMA: usize = 13;
 /// azimuth is the circular mean; so a target due north with sigma points on both sides of
 /// 0/2π gives a residual of the size of its spread, not of 2π. `None` if the innovation
 /// covariance is not positive definite or `p` has a non-finite entry.
-pub fn innovation<S: MeasurementModel>(
+pub fn innovation<S: MeasurementModel, const D: usize>(
     sensor: &S,
-    x: &StateVec,
-    p: &StateCov,
+    x: &SVector<f64, D>,
+    p: &SMatrix<f64, D, D>,
     z: &MeasVec,
     r_diag: &MeasVec,
     w: &Weights,
-) -> Option<UnscentedInnovation> {
+) -> Option<UnscentedInnovation<D>> {
+    if D > NX {
+        return None;
+    }
+    let n_sigma = 2 * D + 1;
     let d = sqrt_cov(p)? * w.gamma;
-    let mut zs = [MeasVec::zeros(); N_SIGMA];
-    let mut wm = [w.wi; N_SIGMA];
+    let mut zs = [MeasVec::zeros(); MAX_SIGMA];
+    let mut wm = [w.wi; MAX_SIGMA];
     wm[0] = w.wm0;
     zs[0] = sensor.measure(x);
-    for i in 0..6 {
+    for i in 0..D {
         let di = d.column(i);
         zs[1 + 2 * i] = sensor.measure(&(x + di));
         zs[2 + 2 * i] = sensor.measure(&(x - di));
     }
-    let z_pred = sensor.weighted_mean(&zs, &wm);
+    let z_pred = sensor.weighted_mean(&zs[..n_sigma], &wm[..n_sigma]);
     let dev0 = sensor.innovation(&zs[0], &z_pred);
     let mut s = w.wc0 * dev0 * dev0.transpose();
-    let mut pxz = Matrix6x3::zeros();
-    for i in 0..6 {
+    let mut pxz = SMatrix::<f64, D, 3>::zeros();
+    for i in 0..D {
         let a = sensor.innovation(&zs[1 + 2 * i], &z_pred);
         let b = sensor.innovation(&zs[2 + 2 * i], &z_pred);
         s += w.wi * (a * a.transpose() + b * b.transpose());
@@ -304,16 +318,24 @@ pub fn innovation<S: MeasurementModel>(
 /// `P⁺` is not positive definite (round-off in the subtraction when the measurement is far more
 /// precise than the state); the caller then rejects the update, as it does for an EKF update
 /// whose innovation covariance fails.
-pub fn update(
-    x: &StateVec,
-    p: &StateCov,
-    inn: &UnscentedInnovation,
-) -> Option<(StateVec, StateCov)> {
-    let k: Matrix6x3<f64> = inn.pxz * inn.s_inv;
+pub fn update<const D: usize>(
+    x: &SVector<f64, D>,
+    p: &SMatrix<f64, D, D>,
+    inn: &UnscentedInnovation<D>,
+) -> Option<(SVector<f64, D>, SMatrix<f64, D, D>)> {
+    let k: SMatrix<f64, D, 3> = inn.pxz * inn.s_inv;
     let x_new = x + k * inn.y;
     let mut p_new = p - k * inn.s * k.transpose();
     symmetrize(&mut p_new);
-    p_new.cholesky()?;
+    if p_new.cholesky().is_none() {
+        // The augmented state spans twelve orders of magnitude in variance (k in m²/kg against
+        // positions in m): the subtraction can leave a direction a few ulps negative. A
+        // relative nudge of 1e-9 on the diagonal is far below any physical uncertainty.
+        for i in 0..D {
+            p_new[(i, i)] += 1e-9 * p_new[(i, i)].abs();
+        }
+        p_new.cholesky()?;
+    }
     Some((x_new, p_new))
 }
 
@@ -329,6 +351,11 @@ mod tests {
         assert_eq!(w.wm0, DEFAULT_WEIGHTS_6.wm0);
         assert_eq!(w.wc0, DEFAULT_WEIGHTS_6.wc0);
         assert!((w.wi - DEFAULT_WEIGHTS_6.wi).abs() < 1e-17);
+        let w = DEFAULT_SIGMA.weights(NX).unwrap();
+        assert!((w.gamma - DEFAULT_WEIGHTS_AUG.gamma).abs() < 1e-15);
+        assert_eq!(w.wm0, DEFAULT_WEIGHTS_AUG.wm0);
+        assert_eq!(w.wc0, DEFAULT_WEIGHTS_AUG.wc0);
+        assert!((w.wi - DEFAULT_WEIGHTS_AUG.wi).abs() < 1e-17);
         // Mean weights sum to one for any parameters.
         for sp in [
             DEFAULT_SIGMA,

@@ -12,7 +12,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use trilink_geo::Ecef;
 use trilink_track::filter::{ekf_update, innovation, is_spd, propagate_cov, Imm, ImmState};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
-use trilink_track::motion::{Ballistic, MotionModel, StateCov, StateVec};
+use trilink_track::motion::{augment, Ballistic, MotionModel, StateCov, StateVec};
 use trilink_track::{Tracker, TrackerConfig};
 
 fn nees_config() -> TrackerConfig {
@@ -112,10 +112,11 @@ fn covariance_stays_spd_and_honest_over_an_hour_long_flight() {
     let n = Normal::new(0.0, 1.0).unwrap();
     let sig = MeasVec::new(0.5e-3, 0.5e-3, 30.0);
     let r_diag = sig.component_mul(&sig);
-    let mut x = StateVec::from_iterator(s0.iter().copied());
-    x[0] += 500.0;
-    x[4] -= 20.0;
-    let mut p = StateCov::from_diagonal(&StateVec::new(1e6, 1e6, 1e6, 1e4, 1e4, 1e4));
+    let mut x6 = StateVec::from_iterator(s0.iter().copied());
+    x6[0] += 500.0;
+    x6[4] -= 20.0;
+    let p6 = StateCov::from_diagonal(&StateVec::new(1e6, 1e6, 1e6, 1e4, 1e4, 1e4));
+    let (mut x, mut p) = augment(&x6, &p6, 30.0, 1e-3, 2e-3);
     let mut t = 0.0;
     let mut worst: f64 = 0.0;
     while t + 30.0 <= truth.t_end_s() {
@@ -152,13 +153,14 @@ fn covariance_stays_spd_and_honest_over_an_hour_long_flight() {
 #[test]
 fn imm_state_stays_spd_with_both_models() {
     let imm = Imm {
-        models: [Ballistic::free_flight(0.05), Ballistic::boost(200.0)],
+        models: [Ballistic::free_flight(0.05), Ballistic::boost(200.0, 20.0)],
         mean_sojourn_s: [600.0, 60.0],
     };
     let obj = throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, 0.0);
     let sensor = AerSensor::new(geo(36.5, 129.0, 300.0));
     let x0 = StateVec::from_iterator(obj.state_at(100.0).unwrap().iter().copied());
-    let mut s = ImmState::new(x0, StateCov::identity() * 1e4, [0.5, 0.5]);
+    let (x0, p0) = augment(&x0, &(StateCov::identity() * 1e4), 30.0, 1e-3, 2e-3);
+    let mut s = ImmState::new(x0, p0, [0.5, 0.5]);
     let r_diag = MeasVec::new(2.5e-7, 2.5e-7, 900.0);
     let mut t = 100.0;
     while t < obj.t_end_s() - 2.0 {

@@ -11,37 +11,50 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 use trilink_track::filter::{ekf_update, innovation, is_spd, propagate_cov};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
-use trilink_track::motion::{Ballistic, MotionModel, StateCov, StateVec};
-use trilink_track::ukf::{self, DEFAULT_WEIGHTS_6};
+use trilink_track::motion::{AugCov, AugVec, Ballistic, MotionModel, StateCov, StateVec, NX};
+use trilink_track::ukf::{self, DEFAULT_WEIGHTS_AUG};
 use trilink_track::{FilterKind, Tracker, TrackerConfig};
 
 fn site() -> Geodetic {
     Geodetic::from_degrees(36.5, 129.0, 300.0).unwrap()
 }
 
-/// A state `enu_m` (east, north, up) from the site, moving at `vel_enu_mps`.
-fn state_from_site(enu_m: Vector3<f64>, vel_enu_mps: Vector3<f64>) -> StateVec {
+/// A state `enu_m` (east, north, up) from the site, moving at `vel_enu_mps`, without thrust,
+/// k = 1/3000 m²/kg.
+fn state_from_site(enu_m: Vector3<f64>, vel_enu_mps: Vector3<f64>) -> AugVec {
     let f = LocalFrame::new(site());
     let r = f.origin().0 + f.rotate_to_ecef(&enu_m);
     let v = f.rotate_to_ecef(&vel_enu_mps);
-    StateVec::new(r.x, r.y, r.z, v.x, v.y, v.z)
+    let mut x = AugVec::zeros();
+    x.fixed_rows_mut::<6>(0)
+        .copy_from(&StateVec::new(r.x, r.y, r.z, v.x, v.y, v.z));
+    x[NX - 1] = 1.0 / 3000.0;
+    x
 }
 
 /// A covariance with correlations, `σ_pos` (m) and `σ_vel` (m/s) on the diagonal's scale.
-fn correlated_cov(sigma_pos_m: f64, sigma_vel_mps: f64) -> StateCov {
-    let mut l = StateCov::zeros();
+/// Thrust and k get small, uncorrelated variances: none of these tests moves them.
+fn correlated_cov(sigma_pos_m: f64, sigma_vel_mps: f64) -> AugCov {
+    let mut l6 = StateCov::zeros();
     for i in 0..6 {
         let s = if i < 3 { sigma_pos_m } else { sigma_vel_mps };
-        l[(i, i)] = s;
+        l6[(i, i)] = s;
         for j in 0..i {
             // Modest position–velocity and cross-axis correlation, as a filter would carry.
-            l[(i, j)] = 0.3 * s * if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+            l6[(i, j)] = 0.3 * s * if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
         }
     }
-    l * l.transpose()
+    let mut p = AugCov::zeros();
+    p.fixed_view_mut::<6, 6>(0, 0)
+        .copy_from(&(l6 * l6.transpose()));
+    for i in 6..9 {
+        p[(i, i)] = 1e-6;
+    }
+    p[(NX - 1, NX - 1)] = 1e-12;
+    p
 }
 
-fn rel_diff(a: &StateCov, b: &StateCov) -> f64 {
+fn rel_diff(a: &AugCov, b: &AugCov) -> f64 {
     (a - b).abs().max() / b.abs().max()
 }
 
@@ -59,7 +72,7 @@ fn nearly_linear_prediction_agrees_with_the_ekf() {
     let dt = 1.0;
     let e = model.predict(&x, dt);
     let pe = propagate_cov(&e.stm, &p, &e.q);
-    let (xu, pu) = ukf::predict(&model, &x, &p, dt, &DEFAULT_WEIGHTS_6).unwrap();
+    let (xu, pu) = ukf::predict(&model, &x, &p, dt, &DEFAULT_WEIGHTS_AUG).unwrap();
     // Means: the second-order term is ½ tr(∇²f P) ≈ (GM/r⁴)·100 m² ≈ 1e-11 m; allow for
     // round-off on ECEF coordinates of 6e6 m (1e-9 relative).
     let dx = (xu - e.x).abs().max();
@@ -86,7 +99,7 @@ fn nearly_linear_update_agrees_with_the_ekf() {
     let z = z0 + MeasVec::new(1e-3, -8e-4, 25.0);
     let ie = innovation(&sensor, &x, &p, &z, &r_diag).unwrap();
     let (xe, pe) = ekf_update(&x, &p, &ie, &r_diag);
-    let iu = ukf::innovation(&sensor, &x, &p, &z, &r_diag, &DEFAULT_WEIGHTS_6).unwrap();
+    let iu = ukf::innovation(&sensor, &x, &p, &z, &r_diag, &DEFAULT_WEIGHTS_AUG).unwrap();
     let (xu, pu) = ukf::update(&x, &p, &iu).unwrap();
     // The AER function bends on the scale of the range (≈ 860 km); over σ = 20 m its
     // second-order terms are (σ/r)·σ ≈ 5e-4 m in the mean, and the relative differences in S
@@ -125,7 +138,7 @@ fn unscented_mean_of_aer_matches_monte_carlo_where_the_ekf_does_not() {
     let mut sum = [0.0f64; 2];
     let mut sum2 = [0.0f64; 2];
     for _ in 0..n {
-        let e = StateVec::from_fn(|_, _| g.sample(&mut rng));
+        let e = AugVec::from_fn(|_, _| g.sample(&mut rng));
         let z = sensor.measure(&(x + l * e));
         let (s, c) = z[0].sin_cos();
         sa += s;
@@ -149,7 +162,7 @@ fn unscented_mean_of_aer_matches_monte_carlo_where_the_ekf_does_not() {
         &p,
         &sensor.measure(&x),
         &r_diag,
-        &DEFAULT_WEIGHTS_6,
+        &DEFAULT_WEIGHTS_AUG,
     )
     .unwrap();
     let ekf = sensor.expect(&x).z;
@@ -192,6 +205,8 @@ fn azimuth_across_north_gives_a_sane_innovation() {
         Vector3::new(0.0, 300e3, 150e3),
         Vector3::new(0.0, 2_000.0, 0.0),
     );
+    // The kinematic state alone (the UKF is generic in the state's dimension): 13 points.
+    let x: StateVec = x.fixed_rows::<6>(0).into_owned();
     // 5 km east-west: the sigma points reach ±√6 × 5 km / 300 km ≈ ±0.04 rad of azimuth.
     let mut p = StateCov::from_diagonal(&StateVec::new(1e6, 1e6, 1e6, 1e4, 1e4, 1e4));
     let f = LocalFrame::new(site());
@@ -203,7 +218,7 @@ fn azimuth_across_north_gives_a_sane_innovation() {
         }
     }
     // Make sure the test is what it says: the sigma points straddle north.
-    let l = p.cholesky().unwrap().l() * DEFAULT_WEIGHTS_6.gamma;
+    let l = p.cholesky().unwrap().l() * ukf::DEFAULT_WEIGHTS_6.gamma;
     let azs: Vec<f64> = (0..6)
         .flat_map(|i| [x + l.column(i), x - l.column(i)])
         .map(|s| sensor.measure(&s)[0])
@@ -221,7 +236,7 @@ fn azimuth_across_north_gives_a_sane_innovation() {
     for (meas_az, expect_y) in [(1e-3, 1e-3), (tau - 1e-3, -1e-3)] {
         let mut z = sensor.measure(&x);
         z[0] = meas_az;
-        let iu = ukf::innovation(&sensor, &x, &p, &z, &r_diag, &DEFAULT_WEIGHTS_6).unwrap();
+        let iu = ukf::innovation(&sensor, &x, &p, &z, &r_diag, &ukf::DEFAULT_WEIGHTS_6).unwrap();
         let az_pred = iu.z_pred[0];
         assert!(
             az_pred < 1e-6 || az_pred > tau - 1e-6,
@@ -242,7 +257,7 @@ fn azimuth_across_north_gives_a_sane_innovation() {
         );
         assert!(iu.d2 < 1.0, "NIS {}", iu.d2);
         let (xn, pn) = ukf::update(&x, &p, &iu).unwrap();
-        assert!(is_spd(&pn));
+        assert!(pn.cholesky().is_some());
         // A measurement 1 mrad from the prediction moves the state by about 300 m, not by
         // half a circle.
         let moved = (xn - x).fixed_rows::<3>(0).norm();
@@ -343,10 +358,10 @@ fn long_gap_prediction_matches_monte_carlo_for_both_filters() {
     let mut rng = ChaCha8Rng::seed_from_u64(406);
     let g = Normal::new(0.0, 1.0).unwrap();
     let x_ref = model.propagate_state(&x, dt);
-    let mut sum = StateVec::zeros();
-    let mut sum2 = StateCov::zeros();
+    let mut sum = AugVec::zeros();
+    let mut sum2 = AugCov::zeros();
     for _ in 0..n {
-        let e = StateVec::from_fn(|_, _| g.sample(&mut rng));
+        let e = AugVec::from_fn(|_, _| g.sample(&mut rng));
         let d = model.propagate_state(&(x + l * e), dt) - x_ref;
         sum += d;
         sum2 += d * d.transpose();
@@ -356,14 +371,19 @@ fn long_gap_prediction_matches_monte_carlo_for_both_filters() {
     let mc_cov = sum2 / nf - (sum / nf) * (sum / nf).transpose();
     let e = model.predict(&x, dt);
     let pe = propagate_cov(&e.stm, &p, &e.q);
-    let (xu, pu) = ukf::predict(&model, &x, &p, dt, &DEFAULT_WEIGHTS_6).unwrap();
-    let chol = mc_cov.cholesky().unwrap();
-    let maha = |m: &StateVec| {
-        let d = m - mc_mean;
+    let (xu, pu) = ukf::predict(&model, &x, &p, dt, &DEFAULT_WEIGHTS_AUG).unwrap();
+    // The kinematics only: free flight resets thrust to exactly zero in every sample.
+    let chol = mc_cov
+        .fixed_view::<6, 6>(0, 0)
+        .into_owned()
+        .cholesky()
+        .unwrap();
+    let maha = |m: &AugVec| {
+        let d = (m - mc_mean).fixed_rows::<6>(0).into_owned();
         d.dot(&chol.solve(&d)).sqrt()
     };
     let (de, du) = (maha(&e.x), maha(&xu));
-    let pos_sd = |c: &StateCov| c.fixed_view::<3, 3>(0, 0).trace().sqrt();
+    let pos_sd = |c: &AugCov| c.fixed_view::<3, 3>(0, 0).trace().sqrt();
     eprintln!(
         "gap {dt} s: MC position σ {:.0} m; mean off MC by {de:.3} σ (EKF), {du:.3} σ (UKF); \
          position σ EKF {:.0} m, UKF {:.0} m",
