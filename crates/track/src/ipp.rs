@@ -7,6 +7,13 @@
 //! moves the ground point along the trajectory by `−v (n·δr)/(n·v)` (n: local vertical), so the
 //! ground-point covariance is `G P_rr Gᵀ` with `G = I − v nᵀ/(n·v)`. The 95 % ellipse is the
 //! horizontal (east, north) 2×2 block scaled by χ²(2, 0.95) = 5.991.
+//!
+//! Forward, drag acts at a nominal β, but the tracker does not know an object's β, and a spent
+//! stage lands far short of a re-entry vehicle flown from the same state. The same state is
+//! therefore also flown at both ends of a documented β range, and their offsets from the
+//! nominal point are added to the ground covariance so that both lie on or inside its 95 %
+//! ellipse
+//! (docs/decisions/0406-impact-covariance.md).
 
 use nalgebra::{Matrix2, Matrix3, Vector3};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
@@ -44,6 +51,12 @@ pub struct CrossingConfig {
     /// the endo-atmospheric part, where leaving it out puts the impact tens of km downrange.
     /// Not applied backwards (a launch point is found from the ballistic arc).
     pub drag_beta_kg_m2: f64,
+    /// Range of ballistic coefficients (kg/m²) the object may have, [low, high]; `None` to
+    /// trust `drag_beta_kg_m2`. The tracker does not estimate β, and a spent stage (β of a few
+    /// hundred) lands tens to hundreds of km short of where a re-entry vehicle would; the
+    /// impact points at both ends of the range are made to lie on or inside the 95 % ellipse
+    /// (docs/decisions/0406-impact-covariance.md).
+    pub drag_beta_range_kg_m2: Option<(f64, f64)>,
 }
 
 impl Default for CrossingConfig {
@@ -53,9 +66,19 @@ impl Default for CrossingConfig {
             max_duration_s: 7200.0,
             max_back_s: 2400.0,
             drag_beta_kg_m2: 3000.0,
+            drag_beta_range_kg_m2: Some((BETA_LOW_KG_M2, BETA_HIGH_KG_M2)),
         }
     }
 }
+
+/// Lowest ballistic coefficient of the range (kg/m²): a spent stage or a tumbling body. The
+/// simulator's classes (trilink_physics::missiles) put their stages at 150–800 and a light
+/// satellite at 200; the range reaches beyond them because a body whose β is an end of the
+/// range lands on the ellipse's edge and is contained only about half the time (measured:
+/// docs/validation/impact-coverage.md).
+pub const BETA_LOW_KG_M2: f64 = 100.0;
+/// Highest (kg/m²): a slender re-entry vehicle; the simulator's payloads reach 8000.
+pub const BETA_HIGH_KG_M2: f64 = 10_000.0;
 
 #[cfg(test)]
 fn height_m(x: &StateVec) -> f64 {
@@ -111,6 +134,98 @@ pub fn ground_crossing(
 ) -> Option<GroundPoint> {
     let sign = if forward { 1.0 } else { -1.0 };
     let beta = if forward { cfg.drag_beta_kg_m2 } else { 0.0 };
+    let (xc, total_s) = find_crossing(x, forward, beta, cfg)?;
+    // 3. State-transition matrix over the whole arc, in long steps.
+    // Long steps in vacuum; short ones where drag acts (below 120 km).
+    let mut xphi = *x;
+    let mut phi = StateCov::identity();
+    let mut done = 0.0;
+    while done < total_s - 1e-9 {
+        let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
+        let h = (if in_air { AIR_STM_STEP_S } else { STM_STEP_S }).min(total_s - done);
+        let (nx, np) = if in_air {
+            rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
+        } else {
+            rk4_with_stm(&xphi, &phi, sign * h)
+        };
+        xphi = nx;
+        phi = np;
+        done += h;
+    }
+    let p_end = phi * p * phi.transpose();
+    let r = Vector3::new(xc[0], xc[1], xc[2]);
+    let v = Vector3::new(xc[3], xc[4], xc[5]);
+    let site = Ecef(r).to_geodetic();
+    let nrm = site.up();
+    let nv = nrm.dot(&v);
+    let g = if nv.abs() > 1e-3 {
+        Matrix3::identity() - v * nrm.transpose() / nv
+    } else {
+        Matrix3::identity()
+    };
+    let p_rr = p_end.fixed_view::<3, 3>(0, 0).into_owned();
+    let p_ground = g * p_rr * g.transpose();
+    let frame = LocalFrame::new(Geodetic { alt_m: 0.0, ..site });
+    let rot = frame.ecef_to_enu_rotation();
+    let p_enu = rot * p_ground * rot.transpose();
+    let mut cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
+    if forward && beta > 0.0 {
+        if let Some(range) = cfg.drag_beta_range_kg_m2 {
+            cov_en += beta_spread_en(x, &r, rot, range, cfg);
+        }
+    }
+    cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
+    cov_en[(1, 0)] = cov_en[(0, 1)];
+    let (semi_major_m, semi_minor_m, orientation_deg) = ellipse_95(&cov_en);
+    Some(GroundPoint {
+        t_s: t_s + sign * total_s,
+        site: Geodetic { alt_m: 0.0, ..site },
+        cov_en_m2: cov_en,
+        semi_major_m,
+        semi_minor_m,
+        orientation_deg,
+    })
+}
+
+/// East-north covariance (m²) that puts the impact points of the same state flown with the
+/// lowest and the highest β of `range` on or inside the 95 % ellipse of this term alone:
+/// `Σ dᵢ dᵢᵀ / χ²₂(0.95)` over the two end points' offsets dᵢ from the nominal impact `r_nom`
+/// (each alone would sit on the edge; as they lie nearly along one line, the farther sits
+/// close to the edge and the nearer well inside). The impact point moves monotonically with β,
+/// so every β of the range lands inside; added to the state term, the ellipse grows along the
+/// track by what β could do and no more. Not a probability for β: the tracker has no β
+/// estimate to give one. An end point that finds no ground crossing adds nothing.
+fn beta_spread_en(
+    x: &StateVec,
+    r_nom: &Vector3<f64>,
+    ecef_to_enu: &Matrix3<f64>,
+    range: (f64, f64),
+    cfg: &CrossingConfig,
+) -> Matrix2<f64> {
+    let mut c = Matrix2::zeros();
+    for beta in [range.0, range.1] {
+        if !(beta > 0.0) || beta == cfg.drag_beta_kg_m2 {
+            continue;
+        }
+        if let Some((xe, _)) = find_crossing(x, true, beta, cfg) {
+            let d = ecef_to_enu * (Vector3::new(xe[0], xe[1], xe[2]) - r_nom);
+            let d_en = nalgebra::Vector2::new(d.x, d.y);
+            c += d_en * d_en.transpose() / CHI2_2DOF_95;
+        }
+    }
+    c
+}
+
+/// Finds where `x` flown forward (or backward) with drag `beta` meets the ellipsoid: the state
+/// there and the time of flight (s). `None` if `x` is not above the ground or no crossing is
+/// found within the configured duration.
+fn find_crossing(
+    x: &StateVec,
+    forward: bool,
+    beta: f64,
+    cfg: &CrossingConfig,
+) -> Option<(StateVec, f64)> {
+    let sign = if forward { 1.0 } else { -1.0 };
     let mut h0 = approx_height_m(x);
     if !(h0 > 0.0) {
         return None;
@@ -163,52 +278,7 @@ pub fn ground_crossing(
             break;
         }
     }
-    let total_s = elapsed + dt;
-    // 3. State-transition matrix over the whole arc, in long steps.
-    // Long steps in vacuum; short ones where drag acts (below 120 km).
-    let mut xphi = *x;
-    let mut phi = StateCov::identity();
-    let mut done = 0.0;
-    while done < total_s - 1e-9 {
-        let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
-        let h = (if in_air { AIR_STM_STEP_S } else { STM_STEP_S }).min(total_s - done);
-        let (nx, np) = if in_air {
-            rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
-        } else {
-            rk4_with_stm(&xphi, &phi, sign * h)
-        };
-        xphi = nx;
-        phi = np;
-        done += h;
-    }
-    let p_end = phi * p * phi.transpose();
-    let r = Vector3::new(xc[0], xc[1], xc[2]);
-    let v = Vector3::new(xc[3], xc[4], xc[5]);
-    let site = Ecef(r).to_geodetic();
-    let nrm = site.up();
-    let nv = nrm.dot(&v);
-    let g = if nv.abs() > 1e-3 {
-        Matrix3::identity() - v * nrm.transpose() / nv
-    } else {
-        Matrix3::identity()
-    };
-    let p_rr = p_end.fixed_view::<3, 3>(0, 0).into_owned();
-    let p_ground = g * p_rr * g.transpose();
-    let frame = LocalFrame::new(Geodetic { alt_m: 0.0, ..site });
-    let rot = frame.ecef_to_enu_rotation();
-    let p_enu = rot * p_ground * rot.transpose();
-    let mut cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
-    cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
-    cov_en[(1, 0)] = cov_en[(0, 1)];
-    let (semi_major_m, semi_minor_m, orientation_deg) = ellipse_95(&cov_en);
-    Some(GroundPoint {
-        t_s: t_s + sign * total_s,
-        site: Geodetic { alt_m: 0.0, ..site },
-        cov_en_m2: cov_en,
-        semi_major_m,
-        semi_minor_m,
-        orientation_deg,
-    })
+    Some((xc, elapsed + dt))
 }
 
 #[cfg(test)]
@@ -274,5 +344,174 @@ mod tests {
         assert!(miss < 100.0, "miss {miss} m");
         assert!((gp.t_s - t).abs() < 0.05, "{} vs {t}", gp.t_s);
         assert!(gp.semi_major_m > gp.semi_minor_m && gp.semi_minor_m > 0.0);
+    }
+
+    /// East-north offset (m) of `r` from the ground point `site`.
+    fn en_offset(site: &Geodetic, r: &Vector3<f64>) -> nalgebra::Vector2<f64> {
+        let frame = LocalFrame::new(*site);
+        let d = frame.ecef_to_enu_rotation() * (r - site.to_ecef().0);
+        nalgebra::Vector2::new(d.x, d.y)
+    }
+
+    /// A midcourse state of a 600-odd km shot from 40°N 125°E, and a tracker-like covariance
+    /// with position-velocity correlation.
+    fn midcourse() -> (StateVec, StateCov) {
+        let site = Geodetic::from_degrees(40.0, 125.0, 0.0).unwrap();
+        let frame = LocalFrame::new(site);
+        let r0 = frame.ecef_of(&trilink_geo::Aer {
+            az_rad: 1.2,
+            el_rad: 0.5,
+            range_m: 250_000.0,
+        });
+        let v0 = frame.rotate_to_ecef(&Vector3::new(2200.0, 900.0, 600.0));
+        let x0 = StateVec::new(r0.0.x, r0.0.y, r0.0.z, v0.x, v0.y, v0.z);
+        // P = L Lᵀ with a full lower triangle: σ of a few hundred metres and a few m/s.
+        let mut l = StateCov::zeros();
+        let diag = [300.0, 200.0, 250.0, 3.0, 2.0, 2.5];
+        for i in 0..6 {
+            l[(i, i)] = diag[i];
+            for j in 0..i {
+                l[(i, j)] =
+                    0.3 * (diag[i] * diag[j]).sqrt() * if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+            }
+        }
+        (x0, l * l.transpose())
+    }
+
+    #[test]
+    fn linearised_impact_covariance_of_a_drag_free_arc_matches_monte_carlo() {
+        // Reference: states drawn from N(x, P) (fixed seed), each flown to the ground by its
+        // own crossing search with the same physics; the sample covariance of their impact
+        // points must match G Φ P Φᵀ Gᵀ. With n = 2000 draws a variance is known to ±3 %
+        // (1σ, √(2/n)); the check allows 15 % on every direction (whitened eigenvalues).
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let (x0, p) = midcourse();
+        let cfg = CrossingConfig {
+            drag_beta_kg_m2: 0.0,
+            drag_beta_range_kg_m2: None,
+            ..CrossingConfig::default()
+        };
+        let gp = ground_crossing(0.0, &x0, &p, true, &cfg).unwrap();
+        let l = p.cholesky().unwrap().l();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(406);
+        let n = 2000;
+        let mut offsets = Vec::with_capacity(n);
+        for _ in 0..n {
+            let z = StateVec::from_fn(|_, _| StandardNormal.sample(&mut rng));
+            let (xc, _) = find_crossing(&(x0 + l * z), true, 0.0, &cfg).unwrap();
+            offsets.push(en_offset(&gp.site, &Vector3::new(xc[0], xc[1], xc[2])));
+        }
+        let mean = offsets.iter().sum::<nalgebra::Vector2<f64>>() / n as f64;
+        let mut sample = Matrix2::zeros();
+        for d in &offsets {
+            sample += (d - mean) * (d - mean).transpose();
+        }
+        sample /= (n - 1) as f64;
+        // Whiten by the linearised covariance: identity if they agree.
+        let lin = gp.cov_en_m2.cholesky().unwrap().l();
+        let inv = lin.try_inverse().unwrap();
+        let w = inv * sample * inv.transpose();
+        let eig = w.symmetric_eigen().eigenvalues;
+        for e in eig.iter() {
+            assert!((0.85..1.15).contains(e), "whitened eigenvalues {eig:?}");
+        }
+        // The linearised point is the centre: the sample mean is within 3 standard errors.
+        let m2 = (mean.transpose() * gp.cov_en_m2.try_inverse().unwrap() * mean)[(0, 0)];
+        assert!(
+            m2 * (n as f64) < 9.0 * 2.0,
+            "mean offset {mean:?}, m² n = {}",
+            m2 * n as f64
+        );
+        // And the ellipse is what the covariance says.
+        assert!(gp.semi_major_m > 1_000.0, "{gp:?}");
+    }
+
+    /// Impact point of `x0` flown with drag `beta` by an independent fine integration
+    /// (physics crate RK4 at 0.02 s, exact geodetic height, last step bisected).
+    fn fine_impact(x0: &StateVec, beta: f64) -> Vector3<f64> {
+        let accel = |_: f64, r: &Vector3<f64>, v: &Vector3<f64>| {
+            free_flight_acceleration(r, v)
+                + trilink_physics::atmosphere::drag_acceleration(r, v, beta)
+        };
+        let mut s = *x0;
+        let mut t = 0.0;
+        let h = 0.02;
+        loop {
+            let n = rk4_step(t, &s, h, accel);
+            if height_m(&n) <= 0.0 {
+                let (mut lo, mut hi) = (0.0, h);
+                for _ in 0..40 {
+                    let mid = 0.5 * (lo + hi);
+                    if height_m(&rk4_step(t, &s, mid, accel)) > 0.0 {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let e = rk4_step(t, &s, lo, accel);
+                return Vector3::new(e[0], e[1], e[2]);
+            }
+            s = n;
+            t += h;
+        }
+    }
+
+    #[test]
+    fn beta_range_puts_its_end_points_on_the_ellipse_and_the_nominal_inside() {
+        // A body at 60 km descending at 2.5 km/s: its impact moves by kilometres with β.
+        let site = Geodetic::from_degrees(39.0, 131.0, 60_000.0).unwrap();
+        let frame = LocalFrame::new(site);
+        let r0 = site.to_ecef().0;
+        let v0 = frame.rotate_to_ecef(&Vector3::new(1700.0, 1000.0, -1500.0));
+        let x0 = StateVec::new(r0.x, r0.y, r0.z, v0.x, v0.y, v0.z);
+        // A small state covariance, so that the β term dominates the ellipse.
+        let p = StateCov::from_diagonal(&StateVec::new(100.0, 100.0, 100.0, 1.0, 1.0, 1.0));
+        let cfg = CrossingConfig::default();
+        let gp = ground_crossing(0.0, &x0, &p, true, &cfg).unwrap();
+        let cinv = gp.cov_en_m2.try_inverse().unwrap();
+        let d2 = |beta: f64| {
+            let d = en_offset(&gp.site, &fine_impact(&x0, beta));
+            ((d.transpose() * cinv * d)[(0, 0)], d.norm())
+        };
+        let (lo, hi) = (BETA_LOW_KG_M2, BETA_HIGH_KG_M2);
+        // The two end points lie nearly on one line through the nominal point, so the farther
+        // sits on the boundary (χ²₂(0.95); a little inside for the state term added) and the
+        // nearer inside.
+        let (m_lo, d_lo) = d2(lo);
+        let (m_hi, d_hi) = d2(hi);
+        let (far, near) = if d_lo > d_hi {
+            (m_lo, m_hi)
+        } else {
+            (m_hi, m_lo)
+        };
+        assert!(
+            (0.9 * CHI2_2DOF_95..=CHI2_2DOF_95 * 1.001).contains(&far),
+            "d² {m_lo} at {d_lo} m (β {lo}), {m_hi} at {d_hi} m (β {hi})"
+        );
+        assert!(near < CHI2_2DOF_95, "{near}");
+        // The end points are far apart (the test means something) and the nominal β and the
+        // ones between land inside.
+        assert!(d2(lo).1 > 5_000.0, "{}", d2(lo).1);
+        for beta in [cfg.drag_beta_kg_m2, 300.0, 1000.0, 6000.0] {
+            let (m2, dist) = d2(beta);
+            assert!(m2 < CHI2_2DOF_95, "β {beta}: d² {m2} ({dist} m)");
+        }
+        // Without the range the ellipse is the state term alone: far smaller.
+        let bare = ground_crossing(
+            0.0,
+            &x0,
+            &p,
+            true,
+            &CrossingConfig {
+                drag_beta_range_kg_m2: None,
+                ..cfg
+            },
+        )
+        .unwrap();
+        assert!(
+            bare.semi_major_m < 0.2 * gp.semi_major_m,
+            "{bare:?} vs {gp:?}"
+        );
     }
 }
