@@ -175,7 +175,8 @@ pub fn ground_crossing(
     if forward && beta > 0.0 {
         if let Some(range) = cfg.drag_beta_range_kg_m2 {
             // Above the air the β ends fly the nominal arc: start them where it enters.
-            cov_en += beta_spread_en(&nominal.air_entry, &r, rot, range, cfg);
+            let state_term = cov_en;
+            cov_en += beta_spread_en(&nominal.air_entry, &r, rot, &state_term, range, cfg);
         }
     }
     cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
@@ -191,18 +192,20 @@ pub fn ground_crossing(
     })
 }
 
-/// East-north covariance (m²) that puts the impact points of the same state flown with the
-/// lowest and the highest β of `range` on or inside the 95 % ellipse of this term alone:
-/// `Σ dᵢ dᵢᵀ / χ²₂(0.95)` over the two end points' offsets dᵢ from the nominal impact `r_nom`
-/// (each alone would sit on the edge; as they lie nearly along one line, the farther sits
-/// close to the edge and the nearer well inside). The impact point moves monotonically with β,
-/// so every β of the range lands inside; added to the state term, the ellipse grows along the
-/// track by what β could do and no more. Not a probability for β: the tracker has no β
-/// estimate to give one. An end point that finds no ground crossing adds nothing.
+/// East-north covariance (m²) to add to the state term `state_en` so that the 95 % ellipse
+/// reaches, in the direction uᵢ of each end point's offset dᵢ from the nominal impact `r_nom`
+/// (the same state flown with the lowest and the highest β of `range`), |dᵢ| plus the state
+/// term's own 95 % reach √χ²₂ σᵢ: a body at an end of the range is then contained as often
+/// as the state term alone would contain it (with the end point on the edge, it would be
+/// half the time). Per end: `uᵢ uᵢᵀ ((|dᵢ| + √χ²₂ σᵢ)²/χ²₂ − σᵢ²)`, σᵢ² = uᵢᵀ S uᵢ. The impact
+/// point moves monotonically with β, so every β of the range lands inside. Not a probability
+/// for β: the tracker has no β estimate to give one. An end point that finds no ground
+/// crossing adds nothing.
 fn beta_spread_en(
     x: &StateVec,
     r_nom: &Vector3<f64>,
     ecef_to_enu: &Matrix3<f64>,
+    state_en: &Matrix2<f64>,
     range: (f64, f64),
     cfg: &CrossingConfig,
 ) -> Matrix2<f64> {
@@ -215,7 +218,14 @@ fn beta_spread_en(
             let xe = end.state;
             let d = ecef_to_enu * (Vector3::new(xe[0], xe[1], xe[2]) - r_nom);
             let d_en = nalgebra::Vector2::new(d.x, d.y);
-            c += d_en * d_en.transpose() / CHI2_2DOF_95;
+            let dist_m = d_en.norm();
+            if !(dist_m > 0.0) {
+                continue;
+            }
+            let u = d_en / dist_m;
+            let sigma_m = (u.transpose() * state_en * u)[(0, 0)].max(0.0).sqrt();
+            let reach_m = dist_m + CHI2_2DOF_95.sqrt() * sigma_m;
+            c += u * u.transpose() * (reach_m * reach_m / CHI2_2DOF_95 - sigma_m * sigma_m);
         }
     }
     c
@@ -617,5 +627,28 @@ mod tests {
             bare.semi_major_m < 0.2 * gp.semi_major_m,
             "{bare:?} vs {gp:?}"
         );
+        // With a state term of kilometres, the ellipse reaches past each end point by the
+        // state term's own 95 % reach in that direction (so a body at the end of the range is
+        // contained as often as one at the nominal β), and the nominal β point is inside.
+        let p_big =
+            StateCov::from_diagonal(&StateVec::new(4.0e6, 4.0e6, 4.0e6, 400.0, 400.0, 400.0));
+        let no_range = CrossingConfig {
+            drag_beta_range_kg_m2: None,
+            ..cfg
+        };
+        let state_only = ground_crossing(0.0, &x0, &p_big, true, &no_range).unwrap();
+        let full = ground_crossing(0.0, &x0, &p_big, true, &cfg).unwrap();
+        let full_inv = full.cov_en_m2.try_inverse().unwrap();
+        for beta in [lo, hi] {
+            let d = en_offset(&full.site, &fine_impact(&x0, beta));
+            let u = d / d.norm();
+            let sigma_u = (u.transpose() * state_only.cov_en_m2 * u)[(0, 0)].sqrt();
+            let extent = (CHI2_2DOF_95 / (u.transpose() * full_inv * u)[(0, 0)]).sqrt();
+            let wanted = d.norm() + CHI2_2DOF_95.sqrt() * sigma_u;
+            assert!(
+                extent >= 0.98 * wanted,
+                "β {beta}: ellipse reaches {extent} m along the end, wanted {wanted} m"
+            );
+        }
     }
 }
