@@ -211,7 +211,9 @@ fn beta_spread_en(
 ) -> Matrix2<f64> {
     let mut c = Matrix2::zeros();
     for beta in [range.0, range.1] {
-        if !(beta > 0.0) || beta == cfg.drag_beta_kg_m2 {
+        // A range end that is not a positive number (NaN included) names no body: skip it.
+        let usable = beta > 0.0 && beta != cfg.drag_beta_kg_m2;
+        if !usable {
             continue;
         }
         if let Some(end) = find_crossing(x, true, beta, cfg, true) {
@@ -219,7 +221,8 @@ fn beta_spread_en(
             let d = ecef_to_enu * (Vector3::new(xe[0], xe[1], xe[2]) - r_nom);
             let d_en = nalgebra::Vector2::new(d.x, d.y);
             let dist_m = d_en.norm();
-            if !(dist_m > 0.0) {
+            let moved = dist_m > 0.0;
+            if !moved {
                 continue;
             }
             let u = d_en / dist_m;
