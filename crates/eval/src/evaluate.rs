@@ -43,6 +43,10 @@ pub struct EvalConfig {
     /// default: an object counts at t only if one of the run's sensors detected it within the
     /// last `max_age_s` (decision 0500, item 8).
     pub score_unobserved: bool,
+    /// Times to go (s) at which each object's prediction is sampled for `impact.samples`
+    /// (one prediction per object and time, so that Monte Carlo runs can be pooled without
+    /// long-lived tracks outweighing short ones).
+    pub impact_sample_time_to_go_s: Vec<f64>,
 }
 
 impl Default for EvalConfig {
@@ -56,6 +60,7 @@ impl Default for EvalConfig {
             swap_window_s: 10.0,
             impact_bin_edges_s: vec![0.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0],
             score_unobserved: false,
+            impact_sample_time_to_go_s: vec![60.0, 120.0, 300.0, 600.0],
         }
     }
 }
@@ -77,6 +82,9 @@ impl EvalConfig {
         positive("grid_s", self.grid_s)?;
         positive("max_age_s", self.max_age_s)?;
         positive("swap_window_s", self.swap_window_s)?;
+        for &t in &self.impact_sample_time_to_go_s {
+            positive("impact_sample_time_to_go_s", t)?;
+        }
         if self.max_age_s < self.grid_s {
             return Err(EvalError::Parameter {
                 name: "max_age_s",
@@ -289,6 +297,41 @@ pub struct ImpactSummary {
     pub bins: Vec<ImpactBin>,
     /// Per object: error of the last prediction before impact (m) and its time to go (s).
     pub last_prediction: Vec<LastImpactPrediction>,
+    /// Per object, its prediction nearest each of `impact_sample_time_to_go_s` (within
+    /// [`sample_tolerance_s`]), then its last prediction; by object, then time to go falling.
+    pub samples: Vec<ImpactSample>,
+}
+
+/// One impact prediction, scored: the unit a Monte Carlo coverage count is made of.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactSample {
+    pub object_id: u64,
+    pub track_id: u64,
+    /// The time to go this sample stands for (s); null for the last prediction before impact.
+    pub target_time_to_go_s: Option<f64>,
+    pub time_to_go_s: f64,
+    /// Distance from the predicted to the true impact point (m).
+    pub error_m: f64,
+    /// Error (true − predicted) along the ellipse's major and minor axes (m): a bias shows as
+    /// one sign dominating over many runs.
+    pub error_major_m: f64,
+    pub error_minor_m: f64,
+    /// Predicted minus true impact time (s).
+    pub time_error_s: f64,
+    pub semi_major_m: f64,
+    pub semi_minor_m: f64,
+    /// Squared Mahalanobis distance of the true point under the covariance the ellipse stands
+    /// for; χ²(2) if the ellipse tells the truth, and inside the ellipse when ≤ 5.991. Null for
+    /// a degenerate (zero-width) ellipse.
+    pub mahalanobis2: Option<f64>,
+    pub inside_95: bool,
+}
+
+/// How far (s) a prediction's time to go may be from a sample time and still stand for it:
+/// 10 % of it, and at least 10 s (the longest radar revisit of the built-in scenarios), so
+/// that a track begun late is not counted at a time to go it never had.
+pub fn sample_tolerance_s(target_time_to_go_s: f64) -> f64 {
+    (0.1 * target_time_to_go_s).max(10.0)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -356,6 +399,11 @@ pub struct ImpactPoint {
     pub error_m: f64,
     pub inside_95: bool,
     pub object_id: u64,
+    pub track_id: u64,
+    pub time_error_s: f64,
+    pub semi_major_m: f64,
+    pub semi_minor_m: f64,
+    pub fit: EllipseFit,
 }
 
 /// The evaluation of one run.
@@ -441,18 +489,101 @@ fn inside_ellipse(
     semi_minor_m: f64,
     orientation_deg: f64,
 ) -> (f64, bool) {
+    let fit = ellipse_fit(centre, target, semi_major_m, semi_minor_m, orientation_deg);
+    (fit.distance_m, fit.inside_95)
+}
+
+/// Where a point lies relative to a 95 % ellipse.
+#[derive(Debug, Clone, Copy)]
+pub struct EllipseFit {
+    pub distance_m: f64,
+    /// Offset of the point along the major and the minor axis (m).
+    pub major_m: f64,
+    pub minor_m: f64,
+    /// Squared Mahalanobis distance (the ellipse boundary is χ²(2, 0.95)); None if degenerate.
+    pub mahalanobis2: Option<f64>,
+    pub inside_95: bool,
+}
+
+/// χ² quantile with 2 degrees of freedom at 0.95 (`−2 ln 0.05`): the squared Mahalanobis
+/// distance of a 95 % ellipse's boundary, as the tracker scales it.
+const CHI2_2DOF_95: f64 = 5.991_464_547_107_979;
+
+fn ellipse_fit(
+    centre: &Geodetic,
+    target: &Geodetic,
+    semi_major_m: f64,
+    semi_minor_m: f64,
+    orientation_deg: f64,
+) -> EllipseFit {
     let g = geodesic_inverse(centre, target);
     let north = g.distance_m * g.azimuth1_rad.cos();
     let east = g.distance_m * g.azimuth1_rad.sin();
     let (s, c) = orientation_deg.to_radians().sin_cos();
     let along = north * c + east * s;
     let across = -north * s + east * c;
-    let inside = if semi_major_m > 0.0 && semi_minor_m > 0.0 {
-        (along / semi_major_m).powi(2) + (across / semi_minor_m).powi(2) <= 1.0
+    let (mahalanobis2, inside_95) = if semi_major_m > 0.0 && semi_minor_m > 0.0 {
+        let q = (along / semi_major_m).powi(2) + (across / semi_minor_m).powi(2);
+        (Some(q * CHI2_2DOF_95), q <= 1.0)
     } else {
-        g.distance_m == 0.0
+        (None, g.distance_m == 0.0)
     };
-    (g.distance_m, inside)
+    EllipseFit {
+        distance_m: g.distance_m,
+        major_m: along,
+        minor_m: across,
+        mahalanobis2,
+        inside_95,
+    }
+}
+
+/// Per object: the prediction nearest each sample time to go (within tolerance; the earlier
+/// prediction on a tie), then the last one.
+fn impact_samples(points: &[ImpactPoint], targets_s: &[f64]) -> Vec<ImpactSample> {
+    let sample = |p: &ImpactPoint, target: Option<f64>| ImpactSample {
+        object_id: p.object_id,
+        track_id: p.track_id,
+        target_time_to_go_s: target,
+        time_to_go_s: p.time_to_go_s,
+        error_m: p.error_m,
+        error_major_m: p.fit.major_m,
+        error_minor_m: p.fit.minor_m,
+        time_error_s: p.time_error_s,
+        semi_major_m: p.semi_major_m,
+        semi_minor_m: p.semi_minor_m,
+        mahalanobis2: p.fit.mahalanobis2,
+        inside_95: p.inside_95,
+    };
+    let mut ids: Vec<u64> = points.iter().map(|p| p.object_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids {
+        let mine: Vec<&ImpactPoint> = points.iter().filter(|p| p.object_id == id).collect();
+        let mut targets: Vec<f64> = targets_s.to_vec();
+        targets.sort_by(|a, b| b.total_cmp(a));
+        for target in targets {
+            let best = mine
+                .iter()
+                .filter(|p| (p.time_to_go_s - target).abs() <= sample_tolerance_s(target))
+                .min_by(|a, b| {
+                    (a.time_to_go_s - target)
+                        .abs()
+                        .total_cmp(&(b.time_to_go_s - target).abs())
+                        .then(b.time_to_go_s.total_cmp(&a.time_to_go_s))
+                });
+            if let Some(p) = best {
+                out.push(sample(p, Some(target)));
+            }
+        }
+        if let Some(p) = mine
+            .iter()
+            .min_by(|a, b| a.time_to_go_s.total_cmp(&b.time_to_go_s))
+        {
+            out.push(sample(p, None));
+        }
+    }
+    out
 }
 
 /// Where and when an object's flight began: its first truth sample, or, for an object that
@@ -805,18 +936,24 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
             let Ok(pred) = Geodetic::from_degrees(r.impact_lat_deg, r.impact_lon_deg, 0.0) else {
                 continue;
             };
-            let (err, inside) = inside_ellipse(
+            let fit = ellipse_fit(
                 &pred,
                 &end,
                 r.semi_major_m,
                 r.semi_minor_m,
                 r.orientation_deg,
             );
+            let (err, inside) = (fit.distance_m, fit.inside_95);
             points.push(ImpactPoint {
                 time_to_go_s: ttg,
                 error_m: err,
                 inside_95: inside,
                 object_id: o.object_id,
+                track_id: r.track_id,
+                time_error_s: r.impact_time_s - o.t_last_s(),
+                semi_major_m: r.semi_major_m,
+                semi_minor_m: r.semi_minor_m,
+                fit,
             });
             time_errors.push((r.impact_time_s - o.t_last_s()).abs());
             let replace = last.get(&ob).is_none_or(|l| ttg <= l.time_to_go_s);
@@ -860,12 +997,14 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
         }
         let mut last: Vec<LastImpactPrediction> = last.into_values().collect();
         last.sort_by_key(|l| l.object_id);
+        let samples = impact_samples(&points, &cfg.impact_sample_time_to_go_s);
         let summary = ImpactSummary {
             predictions: rows.len(),
             scored: points.len(),
             containment_95: mean(points.iter().map(|p| if p.inside_95 { 1.0 } else { 0.0 })),
             bins,
             last_prediction: last,
+            samples,
         };
         series.impacts = points;
         summary
@@ -1284,6 +1423,70 @@ mod tests {
             "{}",
             at(&whole, 215.0)
         );
+    }
+
+    #[test]
+    fn impact_samples_pick_the_nearest_prediction_and_place_the_truth_in_the_ellipse() {
+        // known_answer(): track 10 predicts 1 km north of object 1's impact inside a 2 km (north)
+        // × 1.5 km ellipse, so truth sits −1 km along the major axis, at squared Mahalanobis
+        // distance (1/2)² χ²₂(0.95); objects 2's predictions are 3 km east with the major axis
+        // east: −3 km along it, (3/2)² χ²₂(0.95), outside.
+        let dir = tempfile::tempdir().unwrap();
+        known_answer().write(dir.path()).unwrap();
+        let run = load_run(dir.path(), FreeFlightRule::default()).unwrap();
+        let cfg = EvalConfig {
+            impact_sample_time_to_go_s: vec![20.0, 100.0, 1.0e5],
+            ..EvalConfig::default()
+        };
+        let e = evaluate(&run, &cfg).unwrap();
+        let imp = e.summary.impact.as_ref().unwrap();
+        let chi2 = 5.991_464_547_107_979;
+        for (object, major_m, q, inside) in [(1, -1000.0, 0.25, true), (2, -3000.0, 2.25, false)] {
+            let mine: Vec<_> = imp
+                .samples
+                .iter()
+                .filter(|s| s.object_id == object)
+                .collect();
+            // 20 s and 100 s to go are inside every flight; 1e5 s is not, and gets no sample.
+            let targets: Vec<_> = mine.iter().map(|s| s.target_time_to_go_s).collect();
+            assert_eq!(
+                targets,
+                vec![Some(100.0), Some(20.0), None],
+                "object {object}"
+            );
+            for s in &mine {
+                assert!((s.error_major_m - major_m).abs() < 1.0, "{s:?}");
+                // The geodesic offset and the ellipse axes agree to a few metres over 3 km.
+                assert!(s.error_minor_m.abs() < 2.0, "{s:?}");
+                let m2 = s.mahalanobis2.unwrap();
+                assert!((m2 - q * chi2).abs() < 0.01, "{s:?}");
+                assert_eq!(s.inside_95, inside);
+                if let Some(target) = s.target_time_to_go_s {
+                    // No prediction of this object is nearer the target.
+                    let nearest = e
+                        .series
+                        .impacts
+                        .iter()
+                        .filter(|p| p.object_id == object)
+                        .map(|p| (p.time_to_go_s - target).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    assert_eq!((s.time_to_go_s - target).abs(), nearest);
+                    assert!(nearest <= sample_tolerance_s(target));
+                }
+            }
+            let last = imp
+                .last_prediction
+                .iter()
+                .find(|l| l.object_id == object)
+                .unwrap();
+            assert_eq!(mine[2].time_to_go_s, last.time_to_go_s);
+            assert_eq!(mine[2].track_id, last.track_id);
+        }
+        let bad = EvalConfig {
+            impact_sample_time_to_go_s: vec![f64::NAN],
+            ..EvalConfig::default()
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]
