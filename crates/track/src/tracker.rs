@@ -99,7 +99,7 @@ impl Default for TrackerConfig {
             initial_boost_probability: 0.3,
             q_reentry_m2_s3: 5.0,
             q_inv_beta: 1e-10,
-            beta_prior_kg_m2: 1000.0,
+            beta_prior_kg_m2: 3000.0,
             inv_beta_prior_sigma: 2e-3,
             sojourn_reentry_s: 120.0,
             initial_reentry_probability: 0.1,
@@ -398,6 +398,29 @@ fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     let v = Vector3::new(x[3], x[4], x[5]).norm();
     let a = Vector3::new(x[IA], x[IA + 1], x[IA + 2]).norm();
     (6_300_000.0..50_000_000.0).contains(&r) && v < 1.5 * max_speed_mps && a < 300.0
+}
+
+/// The ground-crossing settings for a track whose inverse ballistic coefficient is estimated
+/// as `k ± sigma`: the nominal fall at β = 1/k, and the range of β the ellipse must cover at
+/// k ± 2σ, both inside the configured range. Above the atmosphere k keeps its prior and the
+/// range stays wide; once drag has been seen it narrows to what the track has shown. A
+/// configuration without drag (β = 0) or without a range is left as it is.
+fn crossing_for(cfg: &CrossingConfig, k: f64, sigma: f64) -> CrossingConfig {
+    let (Some((lo, hi)), true) = (cfg.drag_beta_range_kg_m2, cfg.drag_beta_kg_m2 > 0.0) else {
+        return *cfg;
+    };
+    let beta_of = |k: f64| {
+        if k > 1.0 / hi {
+            (1.0 / k).clamp(lo, hi)
+        } else {
+            hi
+        }
+    };
+    CrossingConfig {
+        drag_beta_kg_m2: beta_of(k),
+        drag_beta_range_kg_m2: Some((beta_of(k + 2.0 * sigma), beta_of(k - 2.0 * sigma))),
+        ..*cfg
+    }
 }
 
 /// A multi-target ballistic tracker for the sensors of one nation.
@@ -1164,7 +1187,12 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // A microsecond of slack: scan times such as 29.000000000000004 must not skip a prediction.
         if t_s - tr.last_ground_t_s >= self.cfg.ground_point_interval_s - 1e-6 {
             tr.last_ground_t_s = t_s;
-            impact = ground_crossing(t_s, &x, &p, true, &self.cfg.crossing);
+            // An impact point flown from a thrusting state is thousands of km off (measured:
+            // median 3,900 km); none is made until the boost model lets go.
+            if phase != Phase::Boost {
+                let crossing = crossing_for(&self.cfg.crossing, inv_beta_m2_kg, inv_beta_sigma);
+                impact = ground_crossing(t_s, &x, &p, true, &crossing);
+            }
             // A launch point back-propagated from a thrusting state is meaningless; prefer
             // estimates made while the ballistic model dominates.
             let ballistic = phase != Phase::Boost;
