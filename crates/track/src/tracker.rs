@@ -1222,3 +1222,63 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_impact_beta_range_follows_the_estimate_and_respects_the_configuration() {
+        let cfg = CrossingConfig::default();
+        let (lo, hi) = cfg.drag_beta_range_kg_m2.unwrap();
+        // A re-entry vehicle whose drag has been seen: k = 1/3000 ± 2 %.
+        let k = 1.0 / 3000.0;
+        let c = crossing_for(&cfg, k, 0.01 * k);
+        assert!((c.drag_beta_kg_m2 - 3000.0).abs() < 1e-9);
+        let (a, b) = c.drag_beta_range_kg_m2.unwrap();
+        assert!((a - 3000.0 / 1.02).abs() < 1e-6 && (b - 3000.0 / 0.98).abs() < 1e-6);
+        // Nothing seen yet: the prior's k ± 2σ reaches past zero, so the range is the whole
+        // configured one above the lower end.
+        let c = crossing_for(&cfg, k, 2e-3);
+        assert_eq!(c.drag_beta_range_kg_m2.unwrap().1, hi);
+        assert!(c.drag_beta_range_kg_m2.unwrap().0 >= lo);
+        // A tumbling stage lighter than the range: clamped to it.
+        let c = crossing_for(&cfg, 1.0 / 20.0, 1e-4);
+        assert_eq!(c.drag_beta_kg_m2, lo);
+        // No drag configured (a vacuum test) or no range: untouched.
+        let vacuum = CrossingConfig {
+            drag_beta_kg_m2: 0.0,
+            ..cfg
+        };
+        assert_eq!(crossing_for(&vacuum, k, 1e-5), vacuum);
+        let fixed = CrossingConfig {
+            drag_beta_range_kg_m2: None,
+            ..cfg
+        };
+        assert_eq!(crossing_for(&fixed, k, 1e-5), fixed);
+    }
+
+    #[test]
+    fn implausible_states_are_recognised() {
+        let mut x = AugVec::zeros();
+        x[0] = 6_678_137.0;
+        x[4] = 7_000.0;
+        let p = AugCov::identity();
+        assert!(physically_plausible(&x, &p, 8_000.0));
+        let mut fast = x;
+        fast[4] = 13_000.0;
+        assert!(!physically_plausible(&fast, &p, 8_000.0));
+        let mut thrust = x;
+        thrust[IA] = 400.0;
+        assert!(!physically_plausible(&thrust, &p, 8_000.0));
+        let mut far = x;
+        far[0] = 6e7;
+        assert!(!physically_plausible(&far, &p, 8_000.0));
+        let mut bad_p = p;
+        bad_p[(1, 1)] = -1.0;
+        assert!(!physically_plausible(&x, &bad_p, 8_000.0));
+        let mut nan = x;
+        nan[IK] = f64::NAN;
+        assert!(!physically_plausible(&nan, &p, 8_000.0));
+    }
+}
