@@ -18,7 +18,7 @@ use crate::manage::{
 };
 use crate::measure::{AerSensor, MeasVec};
 use crate::motion::{
-    augment, kinematic, AugCov, AugVec, Ballistic, StateCov, StateVec, IA, IK, NX,
+    augment, kinematic, AugCov, AugVec, Ballistic, MotionModel, StateCov, StateVec, IA, IK, NX,
 };
 use crate::TrackError;
 
@@ -338,7 +338,11 @@ struct Track {
     /// The state left what a ballistic body can do: ended at the next sweep, never reported.
     diverged: bool,
     launch: Option<GroundPoint>,
-    launch_from_ballistic: bool,
+    /// The launch point came from the boost model run backwards (see [`boost_launch_point`]);
+    /// a free-flight back-propagation, which lands downrange of the pad, no longer replaces it.
+    launch_from_boost: bool,
+    /// Time of the detection that started the track (s).
+    t_start_s: f64,
 }
 
 /// How many of its latest scans a track remembers for telling two objects from one object
@@ -421,6 +425,56 @@ fn crossing_for(cfg: &CrossingConfig, k: f64, sigma: f64) -> CrossingConfig {
         drag_beta_range_kg_m2: Some((beta_of(k + 2.0 * sigma), beta_of(k - 2.0 * sigma))),
         ..*cfg
     }
+}
+
+/// Launch points are flown back from the boost states of a track's first seconds only: the
+/// further into the burn, the further the constant-thrust assumption of
+/// [`boost_launch_point`] is from the truth.
+const BOOST_LAUNCH_WINDOW_S: f64 = 20.0;
+
+/// Where a thrusting track left the ground: its boost-model state flown backwards with the
+/// estimated thrust held constant, second by second, until it reaches the ellipsoid or its
+/// speed stops falling (the vehicle at rest on the pad). Thrust acceleration grows as
+/// propellant burns, so the constant thrust of the present over-decelerates the past: the
+/// search stops short of the ground, high above the pad rather than downrange of it; the point
+/// below is the estimate. `None` if it does not come to rest within 300 s.
+fn boost_launch_point(model: &Ballistic, t_s: f64, x: &AugVec, p: &AugCov) -> Option<GroundPoint> {
+    const STEP_S: f64 = 1.0;
+    let (mut x, mut p, mut t) = (*x, *p, t_s);
+    let speed = |x: &AugVec| Vector3::new(x[3], x[4], x[5]).norm();
+    let mut found = false;
+    for _ in 0..300 {
+        if Ecef(Vector3::new(x[0], x[1], x[2])).to_geodetic().alt_m <= 0.0 {
+            found = true;
+            break;
+        }
+        let pred = model.predict(&x, -STEP_S);
+        if speed(&pred.x) >= speed(&x) {
+            found = true;
+            break;
+        }
+        p = crate::filter::propagate_cov(&pred.stm, &p, &pred.q);
+        x = pred.x;
+        t -= STEP_S;
+    }
+    if !found {
+        return None;
+    }
+    let site = Ecef(Vector3::new(x[0], x[1], x[2])).to_geodetic();
+    let site = Geodetic { alt_m: 0.0, ..site };
+    let frame = trilink_geo::LocalFrame::new(site);
+    let rot = frame.ecef_to_enu_rotation();
+    let p_enu = rot * p.fixed_view::<3, 3>(0, 0) * rot.transpose();
+    let cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
+    let (semi_major_m, semi_minor_m, orientation_deg) = crate::ipp::ellipse_95(&cov_en);
+    Some(GroundPoint {
+        t_s: t,
+        site,
+        cov_en_m2: cov_en,
+        semi_major_m,
+        semi_minor_m,
+        orientation_deg,
+    })
 }
 
 /// A multi-target ballistic tracker for the sensors of one nation.
@@ -1107,7 +1161,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 last_ground_t_s: f64::NEG_INFINITY,
                 diverged: false,
                 launch: None,
-                launch_from_ballistic: false,
+                launch_from_boost: false,
+                t_start_s: t_s,
             });
             self.stats.tracks_started += 1;
             let idx = self.tracks.len() - 1;
@@ -1193,13 +1248,17 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 let crossing = crossing_for(&self.cfg.crossing, inv_beta_m2_kg, inv_beta_sigma);
                 impact = ground_crossing(t_s, &x, &p, true, &crossing);
             }
-            // A launch point back-propagated from a thrusting state is meaningless; prefer
-            // estimates made while the ballistic model dominates.
-            let ballistic = phase != Phase::Boost;
-            if ballistic || !tr.launch_from_ballistic {
+            if phase == Phase::Boost && t_s - tr.t_start_s <= BOOST_LAUNCH_WINDOW_S {
+                let (xb, pb) = (&tr.imm.x[MODEL_BOOST], &tr.imm.p[MODEL_BOOST]);
+                if let Some(lp) = boost_launch_point(&self.imm.models[MODEL_BOOST], t_s, xb, pb) {
+                    tr.launch = Some(lp);
+                    tr.launch_from_boost = true;
+                }
+            } else if !tr.launch_from_boost {
+                // Seen only after burnout: the free-flight arc back to the ground, which lands
+                // downrange of the pad by what the boost phase "saved".
                 if let Some(lp) = ground_crossing(t_s, &x, &p, false, &self.cfg.crossing) {
                     tr.launch = Some(lp);
-                    tr.launch_from_ballistic = ballistic;
                 }
             }
         }
@@ -1256,6 +1315,42 @@ mod tests {
             ..cfg
         };
         assert_eq!(crossing_for(&fixed, k, 1e-5), fixed);
+    }
+
+    #[test]
+    fn a_constant_thrust_climb_flown_back_lands_on_its_pad() {
+        // From rest on a pad, 25 m/s² of thrust tilted 10° east of up for 20 s, integrated by
+        // the physics crate at 0.1 s: the boost model run backwards from there must find the
+        // pad and the launch time.
+        let pad = Geodetic::from_degrees(39.0, 125.7, 0.0).unwrap();
+        let frame = trilink_geo::LocalFrame::new(pad);
+        let up_east = frame.rotate_to_ecef(&Vector3::new(
+            10f64.to_radians().sin(),
+            0.0,
+            10f64.to_radians().cos(),
+        ));
+        let thrust = 25.0 * up_east;
+        let r0 = frame.origin().0;
+        let mut s = trilink_physics::integrate::State6::new(r0.x, r0.y, r0.z, 0.0, 0.0, 0.0);
+        for _ in 0..200 {
+            s = trilink_physics::rk4_step(0.0, &s, 0.1, |_, r, v| {
+                trilink_physics::free_flight_acceleration(r, v) + thrust
+            });
+        }
+        let mut x = AugVec::zeros();
+        for i in 0..6 {
+            x[i] = s[i];
+        }
+        for i in 0..3 {
+            x[IA + i] = thrust[i];
+        }
+        let p = AugCov::identity() * 100.0;
+        let model = TrackerConfig::default().imm().models[MODEL_BOOST];
+        let lp = boost_launch_point(&model, 120.0, &x, &p).unwrap();
+        let miss = Ecef(lp.site.to_ecef().0).distance_m(&pad.to_ecef());
+        assert!(miss < 300.0, "{miss} m from the pad");
+        assert!((lp.t_s - 100.0).abs() <= 1.0, "launch at {} s", lp.t_s);
+        assert!(lp.semi_major_m > 0.0);
     }
 
     #[test]
