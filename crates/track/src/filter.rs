@@ -4,7 +4,7 @@
 use nalgebra::{Matrix3, SMatrix, SVector};
 
 use crate::measure::{MeasVec, MeasurementModel};
-use crate::motion::{AugCov, AugVec, MotionModel};
+use crate::motion::{AugCov, AugVec, MotionModel, NX};
 use crate::ukf;
 
 /// Which filter the IMM runs in each of its models.
@@ -345,22 +345,102 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
                 }
             }
         }
-        let max_ln = ln_l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut total = 0.0;
-        for j in 0..N {
-            out.mu[j] = pred.c[j] * (ln_l[j] - max_ln).exp();
-            total += out.mu[j];
-        }
-        for j in 0..N {
-            // A floor keeps a model from dying out for good, so the IMM can switch back.
-            out.mu[j] = (out.mu[j] / total).max(1e-6);
-        }
-        let s: f64 = out.mu.iter().sum();
-        for m in out.mu.iter_mut() {
-            *m /= s;
-        }
+        out.mu = reweight(&pred.c, &ln_l);
         Some(out)
     }
+
+    /// Updates every model with several detections of one scan at once, detection `i`
+    /// weighted by the probability `w[i]` that it is this track's (the weights sum to one):
+    /// the probabilistic-data-association update with the track certainly detected. The state
+    /// moves by the weighted innovation; the covariance is the single-detection update plus the
+    /// spread of the innovations, `K (Σ wᵢ νᵢ νᵢᵀ − ν νᵀ) Kᵀ`, so it keeps the uncertainty of
+    /// not knowing which detection was whose. Models are re-weighted by the mixture likelihood.
+    /// All detections must come from one sensor (one innovation covariance up to their R).
+    pub fn update_pda<S: MeasurementModel>(
+        &self,
+        filter: FilterKind,
+        pred: &ImmPrediction<N>,
+        sensor: &S,
+        dets: &[(MeasVec, MeasVec, f64)],
+    ) -> Option<ImmState<N>> {
+        let (z0, r0, _) = *dets.first()?;
+        let mut out = ImmState {
+            x: pred.x,
+            p: pred.p,
+            mu: pred.c,
+        };
+        let mut ln_l = [0.0; N];
+        let w_ukf = &ukf::DEFAULT_WEIGHTS_AUG;
+        for j in 0..N {
+            let (xj, pj) = (&pred.x[j], &pred.p[j]);
+            // The gain and the single-detection covariance from the first detection; the
+            // others differ only in z (and R, from the same sensor).
+            let (k, p_single): (SMatrix<f64, NX, 3>, AugCov) = match filter {
+                FilterKind::Ekf => {
+                    let first = innovation(sensor, xj, pj, &z0, &r0)?;
+                    let (_, p1) = ekf_update(xj, pj, &first, &r0);
+                    (pj * first.h.transpose() * first.s_inv, p1)
+                }
+                FilterKind::Ukf => {
+                    let first = ukf::innovation(sensor, xj, pj, &z0, &r0, w_ukf)?;
+                    let (_, p1) = ukf::update(xj, pj, &first)?;
+                    (first.pxz * first.s_inv, p1)
+                }
+            };
+            let mut nu = MeasVec::zeros();
+            let mut spread = Matrix3::zeros();
+            let mut lik = 0.0;
+            let mut ln_max = f64::NEG_INFINITY;
+            let mut terms = [(0.0f64, 0.0f64); 8];
+            for (n, (z, r, w)) in dets.iter().take(terms.len()).enumerate() {
+                let (y, d2, ln_det_s) = match filter {
+                    FilterKind::Ekf => {
+                        let inn = innovation(sensor, xj, pj, z, r)?;
+                        (inn.y, inn.d2, inn.ln_det_s)
+                    }
+                    FilterKind::Ukf => {
+                        let inn = ukf::innovation(sensor, xj, pj, z, r, w_ukf)?;
+                        (inn.y, inn.d2, inn.ln_det_s)
+                    }
+                };
+                nu += *w * y;
+                spread += *w * y * y.transpose();
+                let l = -0.5 * (d2 + ln_det_s);
+                terms[n] = (*w, l);
+                ln_max = ln_max.max(l);
+            }
+            for (w, l) in terms.iter().take(dets.len().min(terms.len())) {
+                lik += w * (l - ln_max).exp();
+            }
+            ln_l[j] = ln_max + lik.max(1e-300).ln();
+            out.x[j] = pred.x[j] + k * nu;
+            let mut pn = p_single + k * (spread - nu * nu.transpose()) * k.transpose();
+            symmetrize(&mut pn);
+            out.p[j] = pn;
+        }
+        out.mu = reweight(&pred.c, &ln_l);
+        Some(out)
+    }
+}
+
+/// Posterior model probabilities from the predicted ones `c` and the models' log-likelihoods.
+fn reweight<const N: usize>(c: &[f64; N], ln_l: &[f64; N]) -> [f64; N] {
+    let max_ln = ln_l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut mu = [0.0; N];
+    let mut total = 0.0;
+    for j in 0..N {
+        mu[j] = c[j] * (ln_l[j] - max_ln).exp();
+        total += mu[j];
+    }
+    for m in mu.iter_mut() {
+        // A floor keeps a model from dying out for good, so the IMM can switch back.
+        *m = (*m / total).max(1e-6);
+    }
+    let s: f64 = mu.iter().sum();
+    for m in mu.iter_mut() {
+        *m /= s;
+    }
+    mu
 }
 
 /// `true` if `p` is symmetric positive-definite (by Cholesky).

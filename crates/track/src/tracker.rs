@@ -511,6 +511,7 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     pairs_tentative: Vec<GatedPair>,
     assigned: Vec<(u32, u32)>,
     det_used: Vec<bool>,
+    slot_of_det: Vec<u32>,
     new_tracks: Vec<NewTrack>,
     unused: Vec<Candidate>,
 }
@@ -626,6 +627,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             pairs_tentative: Vec::new(),
             assigned: Vec::new(),
             det_used: Vec::new(),
+            slot_of_det: Vec::new(),
             new_tracks: Vec::new(),
             unused: Vec::new(),
         })
@@ -1106,10 +1108,53 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.det_used[j as usize] = true;
         }
 
-        // Update.
+        // Two confirmed tracks that each gate both of two detections may have them the other
+        // way round (a payload and its stage at one point): each is updated with both, weighted
+        // by the two joint hypotheses (JPDA for that pair). GNN's hard choice would hand each
+        // track the detection on its own side, every scan, and both would drift apart from the
+        // truth between them while their covariances shrank.
+        self.pairs_confirmed
+            .sort_unstable_by_key(|p| (p.track, p.det));
+        let cost = |pairs: &[GatedPair], t: u32, d: u32| {
+            pairs
+                .binary_search_by_key(&(t, d), |p| (p.track, p.det))
+                .ok()
+                .map(|k| pairs[k].cost)
+        };
+        self.slot_of_det.clear();
+        self.slot_of_det.resize(dets.len(), u32::MAX);
+        for &(slot, j) in &self.assigned[..first] {
+            self.slot_of_det[j as usize] = slot;
+        }
         let assigned = std::mem::take(&mut self.assigned);
-        for &(slot, j) in &assigned {
-            self.update_track(sensor, slot, &dets[j as usize], t_s, &model);
+        for (n, &(slot, i)) in assigned.iter().enumerate() {
+            let mut second = None;
+            if n < first {
+                let pairs = &self.pairs_confirmed;
+                let start = pairs.partition_point(|p| p.track < slot);
+                for p in pairs[start..].iter().take_while(|p| p.track == slot) {
+                    let b = self.slot_of_det[p.det as usize];
+                    if p.det == i || b == u32::MAX {
+                        continue;
+                    }
+                    let (Some(own), Some(b_other), Some(b_own)) = (
+                        cost(pairs, slot, i),
+                        cost(pairs, b, i),
+                        cost(pairs, b, p.det),
+                    ) else {
+                        continue;
+                    };
+                    // GNN chose h1; the crossed hypothesis h2 costs at least as much.
+                    let (h1, h2) = (own + b_own, p.cost + b_other);
+                    let w_own = 1.0 / (1.0 + (-0.5 * (h2 - h1)).exp());
+                    if w_own < 0.999 {
+                        second = Some((p.det, w_own));
+                    }
+                    break;
+                }
+            }
+            let second = second.map(|(j, w)| (&dets[j as usize], w));
+            self.update_track(sensor, slot, &dets[i as usize], second, t_s, &model);
         }
         self.assigned = assigned;
 
@@ -1173,13 +1218,32 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.new_tracks = new_tracks;
     }
 
-    fn update_track(&mut self, sensor: usize, slot: u32, d: &Det, t_s: f64, model: &AerSensor) {
+    /// Updates the track in `slot` with detection `d`; when `second` = (other, w) is given, with
+    /// `d` at weight w and `other` at 1 − w (the pair JPDA of `process_scan`).
+    fn update_track(
+        &mut self,
+        sensor: usize,
+        slot: u32,
+        d: &Det,
+        second: Option<(&Det, f64)>,
+        t_s: f64,
+        model: &AerSensor,
+    ) {
         let (ti, pred) = &self.slots[slot as usize];
         let ti = *ti as usize;
         let filter = self.cfg.filter;
         let nis = innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
             .unwrap_or(f64::NAN);
-        let Some(new_state) = self.imm.update_with(filter, pred, model, &d.z, &d.r_diag) else {
+        let updated = match second {
+            Some((other, w_own)) => self.imm.update_pda(
+                filter,
+                pred,
+                model,
+                &[(d.z, d.r_diag, w_own), (other.z, other.r_diag, 1.0 - w_own)],
+            ),
+            _ => self.imm.update_with(filter, pred, model, &d.z, &d.r_diag),
+        };
+        let Some(new_state) = updated else {
             self.stats.numerical_rejects += 1;
             return;
         };

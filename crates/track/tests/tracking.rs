@@ -157,3 +157,32 @@ fn a_stage_and_its_payload_separating_slowly_are_both_tracked_to_the_end() {
     // About 183 scans at 1 s; a few may go to the other track while the two are unresolved.
     assert!(n_a > 160 && n_b > 160, "{ids_of:?}");
 }
+
+#[test]
+fn two_objects_at_one_point_are_tracked_without_pushing_each_other_apart() {
+    // A payload and its spent stage above the air, at the same point with the same velocity:
+    // every scan brings two detections of one position. Handing each track the detection on
+    // its own side (hard assignment) drives the two estimates apart, each overconfident.
+    let payload = mrbm(0.0);
+    let twin = fly_free(payload.state_at(150.0).unwrap(), 150.0, 4.0 * 3600.0);
+    let mut radar = radar_kr();
+    radar.sigma_angle_rad = 2e-3;
+    let s = observe(&[radar], vec![payload, twin], 0.0, 600.0, 7);
+    let (ups, _) = run(&s, TrackerConfig::default());
+    // Position NEES (3 dof) of every update from 250 s to the end of the flight, against the
+    // common truth.
+    let mut nees = Vec::new();
+    for u in ups.iter().filter(|u| u.time_s >= 250.0) {
+        let truth = s.objects[0].state_at(u.time_s).unwrap();
+        let e = nalgebra::Vector3::new(u.x[0] - truth[0], u.x[1] - truth[1], u.x[2] - truth[2]);
+        let p = u.p.fixed_view::<3, 3>(0, 0).into_owned();
+        if let Some(c) = p.cholesky() {
+            nees.push(e.dot(&c.solve(&e)));
+        }
+    }
+    assert!(nees.len() > 300, "{} updates", nees.len());
+    let anees = nees.iter().sum::<f64>() / nees.len() as f64;
+    // Consistent is 3; the errors of one flight are correlated in time, so allow up to 6.
+    // Hard assignment measured about 15 here.
+    assert!(anees < 6.0, "ANEES {anees:.1} over {} updates", nees.len());
+}
