@@ -313,7 +313,7 @@ struct Det {
 
 /// How often the spatial index is rebuilt (s of data time) and how far ahead it must hold.
 const GRID_HORIZON_S: f64 = 1.0;
-const GRID_CELL_M: f64 = 60_000.0;
+const GRID_CELL_M: f64 = 30_000.0;
 /// How often deletion runs (s of data time).
 const SWEEP_INTERVAL_S: f64 = 1.0;
 
