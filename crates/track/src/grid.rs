@@ -158,7 +158,9 @@ impl Grid {
     /// [`Grid::for_near`]; wider ones only by [`Grid::for_within`]. A reach that is not a
     /// number counts as fitting the base level (as [`Grid::insert`] would place it).
     pub fn insert_reach(&mut self, p: &Vector3<f64>, reach_m: f64, item: u32) {
-        match self.levels.iter_mut().find(|l| !(reach_m > 0.5 * l.cell_m)) {
+        // NaN goes to the base level, where `insert` would have put it.
+        let fits = |l: &&mut Level| reach_m.is_nan() || reach_m <= 0.5 * l.cell_m;
+        match self.levels.iter_mut().find(fits) {
             Some(l) => l.insert(p, reach_m, item),
             None => self.far.push(item),
         }
