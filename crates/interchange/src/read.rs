@@ -189,7 +189,10 @@ mod tests {
         )
         .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("test.csv:3") && msg.contains("range_m"), "{msg}");
+        assert!(
+            msg.contains("test.csv:3") && msg.contains("range_m"),
+            "{msg}"
+        );
     }
 
     #[test]
