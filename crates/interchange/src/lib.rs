@@ -8,6 +8,7 @@
 //! failure never leaves a partial file behind.
 
 mod error;
+pub mod fastfmt;
 mod read;
 mod records;
 mod write;

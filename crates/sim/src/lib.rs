@@ -8,7 +8,6 @@
 
 mod builtin;
 mod error;
-mod fastfmt;
 pub mod radar;
 mod raw;
 mod scenario;

@@ -7,7 +7,6 @@ use rand_chacha::ChaCha8Rng;
 use trilink_interchange::{files, CsvWriter, DetectionRow, LabelRow, SensorRow, TruthRow};
 use trilink_physics::{fly, FlightConfig, ObjectKind, Trajectory};
 
-use crate::fastfmt::FastTruthRow;
 use crate::radar::Radar;
 use crate::{Scenario, ScenarioError, SimError};
 
@@ -127,13 +126,13 @@ impl SimOutput {
         for l in &self.labels {
             labels.write(l)?;
         }
-        let mut truth = CsvWriter::<FastTruthRow>::create(&dir.join(files::TRUTH))?;
+        let mut truth = CsvWriter::<TruthRow>::create(&dir.join(files::TRUTH))?;
         let total: u64 = self.trajectories.iter().map(|t| t.t_s.len() as u64).sum();
         let mut done = 0u64;
         let mut result = Ok(());
         self.for_each_truth(|row| {
             if result.is_ok() {
-                result = truth.write(&FastTruthRow(row.clone()));
+                result = truth.write(row);
                 done += 1;
                 if done % 200_000 == 0 {
                     progress(Progress::Writing { done, total });

@@ -7,6 +7,7 @@
 use std::io::{self, Write};
 
 use serde::Deserialize;
+use trilink_interchange::fastfmt::write_fields;
 use trilink_interchange::{ImpactRow, LaunchRow, Record, TrackRow};
 
 use crate::{GroundPoint, TrackUpdate};
@@ -31,7 +32,8 @@ impl Record for TrackOutRow {
     }
     fn write_row(&self, w: &mut dyn Write) -> io::Result<()> {
         self.track.write_row(w)?;
-        write!(w, ",{},{},{}", self.nis, self.nis_dof, self.phase)
+        w.write_all(b",")?;
+        write_fields(w, &[&self.nis, &self.nis_dof, &self.phase])
     }
 }
 

@@ -374,7 +374,7 @@ struct Det {
 
 /// How often the spatial index is rebuilt (s of data time) and how far ahead it must hold.
 const GRID_HORIZON_S: f64 = 1.0;
-const GRID_CELL_M: f64 = 60_000.0;
+const GRID_CELL_M: f64 = 30_000.0;
 /// How often deletion runs (s of data time).
 const SWEEP_INTERVAL_S: f64 = 1.0;
 
@@ -979,11 +979,14 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
 
     fn index_track(&mut self, idx: usize) {
         let e = self.grid_entry(&self.tracks[idx], self.grid_t_s);
-        if e.radius_m + e.v.norm() * GRID_HORIZON_S > 0.5 * GRID_CELL_M {
+        // Everything the track may gate with until the next rebuild lies within its gate radius
+        // of where it has moved by then.
+        let reach_m = e.radius_m + e.v.norm() * GRID_HORIZON_S;
+        if reach_m > 0.5 * GRID_CELL_M {
+            // Too wide for the base cells that the duplicate check searches.
             self.oversize.push(idx as u32);
-        } else {
-            self.grid.insert(&e.p, idx as u32);
         }
+        self.grid.insert_reach(&e.p, reach_m, idx as u32);
         if idx < self.entries.len() {
             self.entries[idx] = e;
         } else {
@@ -1011,27 +1014,18 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // Candidate pairs from the spatial index.
         self.cand.clear();
         let tau = t_s - self.grid_t_s;
-        let half = 0.5 * GRID_CELL_M;
         for (j, d) in dets.iter().enumerate() {
             let entries = &self.entries;
             let cand = &mut self.cand;
-            let mut consider = |ti: u32| {
+            // Each track is indexed with its own reach, so only tracks whose reach meets the
+            // detection's are visited (not every wide tentative track for every detection).
+            self.grid.for_within(&d.p, d.radius_m, |ti: u32| {
                 let e = &entries[ti as usize];
                 let at = e.p + e.v * tau;
                 if (d.p - at).norm_squared() <= (e.radius_m + d.radius_m).powi(2) {
                     cand.push((ti, j as u32));
                 }
-            };
-            if d.radius_m > half {
-                for ti in 0..entries.len() as u32 {
-                    consider(ti);
-                }
-            } else {
-                self.grid.for_near(&d.p, &mut consider);
-                for &ti in &self.oversize {
-                    consider(ti);
-                }
-            }
+            });
         }
         self.cand.sort_unstable();
         self.cand.dedup();

@@ -1,17 +1,15 @@
-//! Writing `truth.csv` rows fast, byte for byte as `TruthRow::write_row` writes them.
+//! Writing rows fast, byte for byte as `format!("{}")` writes them.
 //!
-//! Truth is by far the largest output (2.8 million rows for raid-1000) and formatting its
-//! floats with `std::fmt` was a third of the whole run. `ryu` finds the same shortest
-//! round-trip digits as the standard library; [`push_f64`] lays them out the way `{}` does
-//! (plain decimal, never an exponent, `-0` for negative zero). The test
-//! `matches_std_display_on_random_and_edge_values` holds the two to identical bytes, and
-//! `truth_rows_match_interchange_bytes` holds whole rows to `TruthRow::write_row`.
-//! (docs/decisions/0303)
+//! The large interchange files (2.8 million truth rows for raid-1000; a tracks.csv row per
+//! confirmed-track update) spent a third of the simulator's run and a tenth of the tracker's
+//! formatting floats with `std::fmt`. `ryu` finds the same shortest round-trip digits as the
+//! standard library; [`push_f64`] lays them out the way `{}` does (plain decimal, never an
+//! exponent, `-0` for negative zero). The test `matches_std_display_on_random_and_edge_values`
+//! holds the two to identical bytes, and the row tests in `records` hold every row type's
+//! `write_row` to the `{}` form. (docs/decisions/0303, 0407)
 
+use std::cell::RefCell;
 use std::io::{self, Write};
-
-use serde::Deserialize;
-use trilink_interchange::{Record, TruthRow};
 
 /// Whether the shortest round-trip digits of `v` cannot be a tie between two candidates.
 ///
@@ -40,10 +38,10 @@ fn tie_free(v: f64) -> bool {
 }
 
 /// Appends `v` as `format!("{v}")` would.
-pub(crate) fn push_f64(out: &mut Vec<u8>, v: f64) {
+pub fn push_f64(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() || !tie_free(v) {
-        // Non-finite never occurs in truth (the physics keeps states finite); short values
-        // could be ties (see `tie_free`). Both go the standard way.
+        // Non-finite values are rare in the files (readers reject them); short values could
+        // be ties (see `tie_free`). Both go the standard way.
         let _ = write!(out, "{v}");
         return;
     }
@@ -116,37 +114,75 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// A truth row that writes itself through [`push_f64`]; same columns, same bytes.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct FastTruthRow(pub TruthRow);
+/// Appends `v` as `format!("{v}")` would.
+pub fn push_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
 
-impl Record for FastTruthRow {
-    const COLUMNS: &'static [&'static str] = TruthRow::COLUMNS;
+/// A value that can be one field of a row.
+pub trait Field {
+    fn push_to(&self, out: &mut Vec<u8>);
+}
 
-    fn check(&self) -> Result<(), (&'static str, String, &'static str)> {
-        self.0.check()
+impl Field for f64 {
+    fn push_to(&self, out: &mut Vec<u8>) {
+        push_f64(out, *self);
     }
+}
 
-    fn write_row(&self, w: &mut dyn Write) -> io::Result<()> {
-        thread_local! {
-            // One line buffer reused for every row: no allocation per row.
-            static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(256));
+impl Field for u64 {
+    fn push_to(&self, out: &mut Vec<u8>) {
+        push_u64(out, *self);
+    }
+}
+
+impl Field for u32 {
+    fn push_to(&self, out: &mut Vec<u8>) {
+        push_u64(out, u64::from(*self));
+    }
+}
+
+impl Field for str {
+    fn push_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Field for String {
+    fn push_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+/// Appends `fields` separated by commas.
+pub fn push_fields(out: &mut Vec<u8>, fields: &[&dyn Field]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        let r = &self.0;
-        LINE.with(|cell| {
-            let mut line = cell.borrow_mut();
-            line.clear();
-            push_f64(&mut line, r.time_s);
-            line.push(b',');
-            line.extend_from_slice(itoa::Buffer::new().format(r.object_id).as_bytes());
-            for v in [r.x_m, r.y_m, r.z_m, r.vx_mps, r.vy_mps, r.vz_mps] {
-                line.push(b',');
-                push_f64(&mut line, v);
-            }
-            w.write_all(&line)
-        })
+        f.push_to(out);
     }
+}
+
+/// Writes `fields`, separated by commas and without newline, in one `write_all` through a line
+/// buffer reused by every row of the thread (no allocation per row).
+pub fn write_fields(w: &mut dyn Write, fields: &[&dyn Field]) -> io::Result<()> {
+    thread_local! {
+        static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+    }
+    LINE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            push_fields(&mut line, fields);
+            w.write_all(&line)
+        }
+        // Only if a writer called back into here while a row was being written.
+        Err(_) => {
+            let mut line = Vec::with_capacity(512);
+            push_fields(&mut line, fields);
+            w.write_all(&line)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -192,6 +228,9 @@ mod tests {
             7_000.125,
             2.0f64.powi(60),
             0.3,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
         ] {
             check(v);
         }
@@ -206,27 +245,6 @@ mod tests {
             let scale = 10f64.powi(rng.random_range(-3..8));
             check((rng.random::<f64>() - 0.5) * scale);
             check((rng.random_range(0..100_000) as f64) * 0.1);
-        }
-    }
-
-    #[test]
-    fn truth_rows_match_interchange_bytes() {
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
-        for i in 0..20_000u64 {
-            let r = TruthRow {
-                time_s: (i as f64) * 0.1 + 5.0,
-                object_id: i % 1000 + 1,
-                x_m: (rng.random::<f64>() - 0.5) * 1.4e7,
-                y_m: (rng.random::<f64>() - 0.5) * 1.4e7,
-                z_m: (rng.random::<f64>() - 0.5) * 1.4e7,
-                vx_mps: (rng.random::<f64>() - 0.5) * 1.4e4,
-                vy_mps: -0.0,
-                vz_mps: 0.0,
-            };
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            r.write_row(&mut a).unwrap();
-            FastTruthRow(r).write_row(&mut b).unwrap();
-            assert_eq!(a, b);
         }
     }
 }
