@@ -159,6 +159,8 @@ impl TrackerConfig {
             ("q_thrust_jerk_m2_s5", self.q_thrust_jerk_m2_s5),
             ("q_inv_beta", self.q_inv_beta),
             ("ground_point_interval_s", self.ground_point_interval_s),
+            ("crossing.drag_beta_kg_m2", self.crossing.drag_beta_kg_m2),
+            ("seed_accel_mps2", self.seed_accel_mps2),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(key, v, "a finite number not below zero");
@@ -175,26 +177,6 @@ impl TrackerConfig {
             ("crossing.step_s", self.crossing.step_s),
             ("crossing.max_duration_s", self.crossing.max_duration_s),
             ("crossing.max_back_s", self.crossing.max_back_s),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return bad(key, v, "a finite number greater than zero");
-            }
-        }
-        if !(self.crossing.drag_beta_kg_m2.is_finite() && self.crossing.drag_beta_kg_m2 >= 0.0) {
-            return bad(
-                "crossing.drag_beta_kg_m2",
-                self.crossing.drag_beta_kg_m2,
-                "a finite number not below zero",
-            );
-        }
-        if !(self.seed_accel_mps2.is_finite() && self.seed_accel_mps2 >= 0.0) {
-            return bad(
-                "seed_accel_mps2",
-                self.seed_accel_mps2,
-                "a finite number not below zero",
-            );
-        }
-        for (key, v) in [
             ("q_reentry_m2_s3", self.q_reentry_m2_s3),
             ("beta_prior_kg_m2", self.beta_prior_kg_m2),
             ("inv_beta_prior_sigma", self.inv_beta_prior_sigma),

@@ -411,51 +411,16 @@ fn long_gap_prediction_matches_monte_carlo_for_both_filters() {
 /// third of the lower one (the IMM mixture is conservative in pure free flight).
 #[test]
 fn ukf_tracker_nees_is_inside_the_ekf_bounds() {
-    use common::{geo, observe, throw, Radar};
+    use common::{geo, throw};
     let runs = 40u64;
     let obj = throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, 0.0);
     let check_times = [200.0, 300.0, 400.0];
     let anees = |filter: FilterKind| {
-        let mut sums = [0.0; 3];
-        let mut counts = [0usize; 3];
-        for run in 0..runs {
-            let s = observe(
-                &[Radar::new("KR-1", geo(36.5, 129.0, 300.0), 1.0)],
-                vec![obj.clone()],
-                0.0,
-                450.0,
-                100 + run,
-            );
-            let cfg = TrackerConfig {
-                filter,
-                ..TrackerConfig::default()
-            };
-            let mut tr = Tracker::new(&s.sensors, cfg).unwrap();
-            for d in &s.detections {
-                tr.process(d).unwrap();
-                for u in tr.drain_updates() {
-                    if let Some(k) = check_times
-                        .iter()
-                        .position(|&t| (u.time_s - t).abs() < 1e-9)
-                    {
-                        let x = obj.state_at(u.time_s).unwrap();
-                        let e = StateVec::from_iterator(x.iter().copied()) - u.x;
-                        sums[k] += (e.transpose() * u.p.try_inverse().unwrap() * e)[(0, 0)];
-                        counts[k] += 1;
-                    }
-                }
-            }
-        }
-        let mut out = [0.0; 3];
-        for k in 0..3 {
-            assert_eq!(
-                counts[k], runs as usize,
-                "{filter:?}: a track at t = {}",
-                check_times[k]
-            );
-            out[k] = sums[k] / counts[k] as f64;
-        }
-        out
+        let cfg = TrackerConfig {
+            filter,
+            ..TrackerConfig::default()
+        };
+        common::free_flight_anees(&obj, &cfg, runs, 450.0, &check_times)
     };
     let chi = ChiSquared::new(6.0 * runs as f64).unwrap();
     let (lo, hi) = (

@@ -226,3 +226,50 @@ pub fn raid(
     b.pd = 0.95;
     observe(&[a, b], objects, 0.0, duration_s, seed ^ 0xA5A5)
 }
+
+/// ANEES (6 dof) of the confirmed track at each of `check_times` over `runs` noise draws of
+/// one free flight (`obj`, one radar at 1 Hz, observed from 0 to `end_s`), tracked with `cfg`.
+///
+/// # Panics
+/// If a run has no confirmed-track update at one of the times.
+pub fn free_flight_anees(
+    obj: &Trajectory,
+    cfg: &trilink_track::TrackerConfig,
+    runs: u64,
+    end_s: f64,
+    check_times: &[f64],
+) -> Vec<f64> {
+    let mut sums = vec![0.0; check_times.len()];
+    let mut counts = vec![0u64; check_times.len()];
+    for run in 0..runs {
+        let s = observe(
+            &[Radar::new("KR-1", geo(36.5, 129.0, 300.0), 1.0)],
+            vec![obj.clone()],
+            0.0,
+            end_s,
+            100 + run,
+        );
+        let mut tr = trilink_track::Tracker::new(&s.sensors, cfg.clone()).unwrap();
+        for d in &s.detections {
+            tr.process(d).unwrap();
+            for u in tr.drain_updates() {
+                if let Some(k) = check_times
+                    .iter()
+                    .position(|&t| (u.time_s - t).abs() < 1e-9)
+                {
+                    let x = obj.state_at(u.time_s).unwrap();
+                    let e = nalgebra::Vector6::from_iterator(x.iter().copied()) - u.x;
+                    sums[k] += (e.transpose() * u.p.try_inverse().unwrap() * e)[(0, 0)];
+                    counts[k] += 1;
+                }
+            }
+        }
+    }
+    for (k, t) in check_times.iter().enumerate() {
+        assert_eq!(
+            counts[k], runs,
+            "every run has a confirmed track at t = {t}"
+        );
+    }
+    sums.iter().map(|s| s / runs as f64).collect()
+}
