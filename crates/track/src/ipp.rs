@@ -137,6 +137,8 @@ const AIR_STM_STEP_S: f64 = 10.0;
 /// 0.31 per 0.7 τ where the exact decay is 0.25, stable and on the safe side, at a quarter of
 /// the cost of the state search's 0.3 τ.
 const STM_DRAG_STEP_FRACTION: f64 = 0.7;
+/// Longest descent of one step of Φ in the air (m).
+const MAX_STM_DESCENT_M: f64 = 3_000.0;
 /// Floor of the drag-limited steps of Φ (s), against a runaway in a pathological state.
 const MIN_STM_DRAG_STEP_S: f64 = 0.05;
 
@@ -172,14 +174,22 @@ pub fn ground_crossing(
             // damping into growth. A slowed low-β body low down has τ of a few seconds, where
             // the fixed 10 s steps made its impact ellipse kilometres wide around misses of
             // tens of metres.
+            // A fast re-entry also falls through several of the density's scale heights
+            // (7 km) within a step of that length, and the drag it meets halfway down a 10 s
+            // step at 3 km/s downwards is a thousand times what it was at the top: the descent
+            // per step is held to 3 km as well.
             let r = Vector3::new(xphi[0], xphi[1], xphi[2]);
             let v = Vector3::new(xphi[3], xphi[4], xphi[5]);
             let a_drag = drag_acceleration(&r, &v, beta).norm();
+            let mut step = AIR_STM_STEP_S;
             if a_drag > 0.0 {
-                (STM_DRAG_STEP_FRACTION * v.norm() / a_drag).clamp(MIN_STM_DRAG_STEP_S, AIR_STM_STEP_S)
-            } else {
-                AIR_STM_STEP_S
+                step = step.min(STM_DRAG_STEP_FRACTION * v.norm() / a_drag);
             }
+            let sink_mps = -v.dot(&r) / r.norm();
+            if sink_mps > 0.0 {
+                step = step.min(MAX_STM_DESCENT_M / sink_mps);
+            }
+            step.max(MIN_STM_DRAG_STEP_S)
         } else {
             STM_STEP_S
         }
@@ -194,6 +204,10 @@ pub fn ground_crossing(
         done += h;
     }
     let p_end = phi * p * phi.transpose();
+    if !p_end.iter().all(|v| v.is_finite()) {
+        // Nothing worth reporting: an ellipse is either a number or not made.
+        return None;
+    }
     let r = Vector3::new(xc[0], xc[1], xc[2]);
     let v = Vector3::new(xc[3], xc[4], xc[5]);
     let site = Ecef(r).to_geodetic();
@@ -493,6 +507,66 @@ mod tests {
         let frame = LocalFrame::new(*site);
         let d = frame.ecef_to_enu_rotation() * (r - site.to_ecef().0);
         nalgebra::Vector2::new(d.x, d.y)
+    }
+
+    /// The ellipse of a state flown through the air against the impact points of perturbed
+    /// states: J P Jᵀ with J from central differences of `fine_impact`.
+    fn check_endo_ellipse(x0: &StateVec, p: &StateCov, beta: f64, tol: f64) {
+        let cfg = CrossingConfig {
+            drag_beta_kg_m2: beta,
+            drag_beta_range_kg_m2: None,
+            ..CrossingConfig::default()
+        };
+        let gp = ground_crossing(0.0, x0, p, true, &cfg).expect("a crossing");
+        let mut jac = nalgebra::SMatrix::<f64, 2, 6>::zeros();
+        for j in 0..6 {
+            let d = if j < 3 { 10.0 } else { 0.1 };
+            let (mut up, mut down) = (*x0, *x0);
+            up[j] += d;
+            down[j] -= d;
+            let col = (en_offset(&gp.site, &fine_impact(&up, beta))
+                - en_offset(&gp.site, &fine_impact(&down, beta)))
+                / (2.0 * d);
+            jac.set_column(j, &col);
+        }
+        let want = jac * p * jac.transpose();
+        let err = (gp.cov_en_m2 - want).norm() / want.norm();
+        assert!(
+            err < tol,
+            "β {beta}: ellipse covariance {} vs finite differences {want} ({err})",
+            gp.cov_en_m2
+        );
+    }
+
+    #[test]
+    fn impact_ellipse_through_the_air_matches_finite_differences() {
+        let site = Geodetic::from_degrees(40.0, 125.0, 0.0).unwrap();
+        let frame = LocalFrame::new(site);
+        let p = StateCov::from_diagonal(&StateVec::new(400.0, 400.0, 400.0, 4.0, 4.0, 4.0));
+        let state = |alt_m: f64, v_enu: Vector3<f64>| {
+            let r = frame.ecef_of(&trilink_geo::Aer {
+                az_rad: 0.0,
+                el_rad: std::f64::consts::FRAC_PI_2,
+                range_m: alt_m,
+            });
+            let v = frame.rotate_to_ecef(&v_enu);
+            StateVec::new(r.0.x, r.0.y, r.0.z, v.x, v.y, v.z)
+        };
+        // A re-entry vehicle at 100 km, 7 km/s, 25° below the horizontal: it crosses the
+        // density's scale height every second, where fixed 10 s steps of Φ diverged.
+        let steep = state(
+            100_000.0,
+            Vector3::new(
+                7_000.0 * 25f64.to_radians().cos(),
+                0.0,
+                -7_000.0 * 25f64.to_radians().sin(),
+            ),
+        );
+        check_endo_ellipse(&steep, &p, 3000.0, 0.1);
+        // A spent stage 10 km up, slowed to 150 m/s down and 100 m/s east: drag takes the
+        // velocity errors away, and the ellipse is the position errors' (it was 10× wider).
+        let slow = state(10_000.0, Vector3::new(100.0, 0.0, -150.0));
+        check_endo_ellipse(&slow, &p, 160.0, 0.1);
     }
 
     /// A midcourse state of a 600-odd km shot from 40°N 125°E, and a tracker-like covariance

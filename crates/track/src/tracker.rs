@@ -374,6 +374,22 @@ fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &AugCov, pb: &AugCov, g
 /// Whether an estimate is something a ballistic body could be: finite, with positive variances,
 /// between 50 km below the ellipsoid and 50,000 km above the centre of the Earth, slower than
 /// 1.5 × the fastest body initiation pairs for, and with thrust below 30 g.
+/// No body is pushed forward by the air: an update that leaves k = 1/β below zero has let k
+/// explain an acceleration along the velocity, which is thrust. The mean is moved to the most
+/// likely state with k = 0 (the Gaussian conditioned on it: every element correlated with k
+/// moves with it), the covariance is kept. Without this, a boosting track's re-entry model took
+/// the thrust as negative drag, outweighed the boost model, and its k then needed a minute of
+/// real drag to recover, flying impact points at a wrong β meanwhile.
+fn project_onto_nonnegative_k(x: &mut AugVec, p: &AugCov) {
+    let (k, var_k) = (x[IK], p[(IK, IK)]);
+    if k >= 0.0 || !(var_k > 0.0) {
+        return;
+    }
+    let shift = p.column(IK) * (k / var_k);
+    *x -= shift;
+    x[IK] = 0.0;
+}
+
 fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     if !x.iter().all(|v| v.is_finite())
         || !(0..NX).all(|i| p[(i, i)] > 0.0 && p[(i, i)].is_finite())
@@ -1237,6 +1253,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.stats.updates += 1;
         let tr = &mut self.tracks[ti];
         tr.imm = new_state;
+        for (x, p) in tr.imm.x.iter_mut().zip(tr.imm.p.iter()) {
+            project_onto_nonnegative_k(x, p);
+        }
         (tr.x_c, tr.p_c) = tr.imm.combined();
         if !physically_plausible(&tr.x_c, &tr.p_c, self.cfg.max_speed_mps) {
             // Fed by clutter or by another object's detections, a track's thrust estimate can
@@ -1415,6 +1434,35 @@ mod tests {
         assert!(miss < 300.0, "{miss} m from the pad");
         assert!((lp.t_s - 100.0).abs() <= 1.0, "launch at {} s", lp.t_s);
         assert!(lp.semi_major_m > 0.0);
+    }
+
+    #[test]
+    fn a_negative_k_is_moved_to_the_gaussian_conditioned_on_k_zero() {
+        // k = −4e-4 ± 2e-4, correlated with the along-track velocity (ρ = −0.6, σ 10 m/s) and
+        // with nothing else. Conditioning the Gaussian on k = 0 moves the velocity by
+        // ρ σ_v / σ_k · (0 − k) = −0.6 · 10 / 2e-4 · 4e-4 = −12 m/s.
+        let mut x = AugVec::zeros();
+        x[3] = 2_000.0;
+        x[0] = 6_400_000.0;
+        x[IK] = -4e-4;
+        let mut p = AugCov::identity();
+        p[(3, 3)] = 100.0;
+        p[(IK, IK)] = 4e-8;
+        p[(3, IK)] = -0.6 * 10.0 * 2e-4;
+        p[(IK, 3)] = p[(3, IK)];
+        let before = x;
+        project_onto_nonnegative_k(&mut x, &p);
+        assert_eq!(x[IK], 0.0);
+        assert!((x[3] - (2_000.0 - 12.0)).abs() < 1e-9, "v {}", x[3]);
+        for i in [0, 1, 2, 4, 5, 6, 7, 8] {
+            assert_eq!(x[i], before[i], "element {i} is uncorrelated with k");
+        }
+        // A k that is already physical is left alone.
+        let mut y = before;
+        y[IK] = 1e-4;
+        let kept = y;
+        project_onto_nonnegative_k(&mut y, &p);
+        assert_eq!(y, kept);
     }
 
     #[test]
