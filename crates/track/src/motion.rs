@@ -365,7 +365,10 @@ pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (St
     let (r_mid, v_mid) = split(&x2);
     let drag = drag_jacobian(&r_mid, &v_mid, k);
     let rate = |x: &StateVec, phi: &StateCov| {
-        let mut out = a_times(phi, &accel_position_jacobian(&Vector3::new(x[0], x[1], x[2])));
+        let mut out = a_times(
+            phi,
+            &accel_position_jacobian(&Vector3::new(x[0], x[1], x[2])),
+        );
         if let Some(j) = &drag {
             let top = phi.fixed_view::<3, 6>(0, 0);
             let bottom = phi.fixed_view::<3, 6>(3, 0);
@@ -771,7 +774,11 @@ mod tests {
             // Measured: 1 % on the position columns, 7–8 % on the velocity ones, whose entries
             // drag has shrunk several-fold (the Jacobian is held over each 3 s step).
             let tol = if j < 3 { 0.02 } else { 0.1 };
-            assert!(err < tol, "column {j}: Φ {} vs finite differences {col}", phi.column(j));
+            assert!(
+                err < tol,
+                "column {j}: Φ {} vs finite differences {col}",
+                phi.column(j)
+            );
         }
         // What matters for the impact ellipse: drag has taken most of an eastward velocity
         // error away within a minute (without drag in Φ it would still be all there).
