@@ -97,7 +97,7 @@ impl Default for TrackerConfig {
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
-            q_reentry_m2_s3: 5.0,
+            q_reentry_m2_s3: 1.0,
             q_inv_beta: 1e-10,
             beta_prior_kg_m2: 3000.0,
             inv_beta_prior_sigma: 2e-3,
