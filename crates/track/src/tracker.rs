@@ -20,6 +20,7 @@ use crate::measure::{AerSensor, MeasVec};
 use crate::motion::{
     augment, kinematic, AugCov, AugVec, Ballistic, MotionModel, StateCov, StateVec, IA, IK, NX,
 };
+use crate::staging::{self, Split, Verdict};
 use crate::TrackError;
 
 /// Model index of the IMM: 0 unpowered (ballistic), 1 boost, 2 re-entry (drag).
@@ -290,6 +291,11 @@ pub struct TrackerStats {
     /// Tracks ended because their state left what any ballistic body can do (see
     /// [`physically_plausible`]).
     pub tracks_diverged: u64,
+    /// Confirmed tracks born beside a boosting track (a stage dropped by its stack), and how
+    /// often such a pair exchanged identities so that the parent's id stays on the thrusting
+    /// body ([`crate::staging`]).
+    pub staging_pairs: u64,
+    pub staging_exchanges: u64,
 }
 
 struct SensorInfo {
@@ -325,6 +331,14 @@ struct Track {
     launch_from_boost: bool,
     /// Time of the detection that started the track (s).
     t_start_s: f64,
+    /// Internal serial, never reused, that staging pairs refer to (ids are given only at
+    /// confirmation and move with an identity exchange).
+    uid: u64,
+    /// When the boost model last dominated (s), and the thrust direction it estimated then.
+    t_boost_s: f64,
+    thrust_axis: Vector3<f64>,
+    /// Confirmed since the last sweep: to be checked for a boosting parent.
+    fresh: bool,
 }
 
 /// How many of its latest scans a track remembers for telling two objects from one object
@@ -406,6 +420,19 @@ fn crossing_for(cfg: &CrossingConfig, k: f64, sigma: f64) -> CrossingConfig {
         drag_beta_kg_m2: beta_of(k),
         drag_beta_range_kg_m2: Some((beta_of(k + 2.0 * sigma), beta_of(k - 2.0 * sigma))),
         ..*cfg
+    }
+}
+
+/// A track's kinematic estimate as the staging test reads it.
+fn side_of(tr: &Track) -> staging::Side {
+    let (x, p) = (&tr.x_c, &tr.p_c);
+    staging::Side {
+        t_s: tr.t_s,
+        r: Vector3::new(x[0], x[1], x[2]),
+        v: Vector3::new(x[3], x[4], x[5]),
+        p_rr: p.fixed_view::<3, 3>(0, 0).into_owned(),
+        p_rv: p.fixed_view::<3, 3>(0, 3).into_owned(),
+        p_vv: p.fixed_view::<3, 3>(3, 3).into_owned(),
     }
 }
 
@@ -496,6 +523,11 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     slot_of_det: Vec<u32>,
     new_tracks: Vec<NewTrack>,
     unused: Vec<Candidate>,
+    /// Parent/child pairs born of a staging, watched for [`staging::WINDOW_S`].
+    splits: Vec<Split>,
+    next_uid: u64,
+    /// Some track was confirmed since staging last looked.
+    any_fresh: bool,
 }
 
 impl Tracker {
@@ -612,6 +644,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             slot_of_det: Vec::new(),
             new_tracks: Vec::new(),
             unused: Vec::new(),
+            splits: Vec::new(),
+            next_uid: 0,
+            any_fresh: false,
         })
     }
 
@@ -760,6 +795,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.sweep(t);
             self.last_sweep_s = t;
         }
+        if self.any_fresh || !self.splits.is_empty() {
+            // Every scan time, not every sweep: each second the wrong track keeps an identity
+            // is written out at kilometres of error.
+            self.watch_staging(t);
+        }
     }
 
     /// Flushes and ends every track (end of input): confirmed ones are reported as ended.
@@ -818,6 +858,92 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         }
         self.merge_duplicates(now_s);
         self.initiator.prune(now_s);
+    }
+
+    /// Pairs each newly confirmed track with the boosting track it was born beside, if any, and
+    /// gives each watched pair's identities to the right bodies (see [`crate::staging`]).
+    fn watch_staging(&mut self, now_s: f64) {
+        if std::mem::take(&mut self.any_fresh) {
+            for ci in 0..self.tracks.len() {
+                if !std::mem::take(&mut self.tracks[ci].fresh) {
+                    continue;
+                }
+                if let Some(split) = self.find_parent(ci) {
+                    self.splits.push(split);
+                    self.stats.staging_pairs += 1;
+                }
+            }
+        }
+        if self.splits.is_empty() {
+            return;
+        }
+        let mut index_of: HashMap<u64, usize> = HashMap::new();
+        for (i, t) in self.tracks.iter().enumerate() {
+            if t.status == Status::Confirmed {
+                index_of.insert(t.uid, i);
+            }
+        }
+        let mut splits = std::mem::take(&mut self.splits);
+        splits.retain_mut(|sp| {
+            if sp.expired(now_s) {
+                return false;
+            }
+            let (Some(&pi), Some(&ci)) = (index_of.get(&sp.parent), index_of.get(&sp.child)) else {
+                return false;
+            };
+            let (parent, child) = (side_of(&self.tracks[pi]), side_of(&self.tracks[ci]));
+            if sp.judge(&parent, &child, now_s) == Verdict::Exchange {
+                self.exchange_identities(pi, ci);
+                self.stats.staging_exchanges += 1;
+            }
+            true
+        });
+        self.splits = splits;
+    }
+
+    /// The split that confirmed track `ci` makes with an older confirmed track that was in
+    /// boost when `ci` was born, a few kilometres from it.
+    fn find_parent(&self, ci: usize) -> Option<Split> {
+        let child = &self.tracks[ci];
+        let (c, t_birth) = (side_of(child), child.t_start_s);
+        let mut best: Option<(f64, usize)> = None;
+        for (pi, p) in self.tracks.iter().enumerate() {
+            if pi == ci
+                || p.status != Status::Confirmed
+                || p.t_boost_s < t_birth - staging::BOOST_RECENT_S
+                || p.t_start_s > t_birth - staging::PARENT_MIN_AGE_S
+            {
+                continue;
+            }
+            let ps = side_of(p);
+            let dt = c.t_s - ps.t_s;
+            let g = trilink_physics::free_flight_acceleration(&ps.r, &ps.v);
+            let d = (c.r - (ps.r + ps.v * dt + 0.5 * g * dt * dt)).norm();
+            if d < staging::BIRTH_DISTANCE_M
+                && (c.v - ps.v).norm() < staging::BIRTH_SPEED_MPS
+                && best.is_none_or(|(db, _)| d < db)
+            {
+                best = Some((d, pi));
+            }
+        }
+        let (_, pi) = best?;
+        let p = &self.tracks[pi];
+        Some(Split::new(p.uid, child.uid, t_birth, p.thrust_axis))
+    }
+
+    /// Moves everything that belongs to a track's identity (its id, its history of hits, its
+    /// launch point and start) from track `a` to track `b` and back; the estimates stay.
+    fn exchange_identities(&mut self, a: usize, b: usize) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = self.tracks.split_at_mut(hi);
+        let (x, y) = (&mut left[lo], &mut right[0]);
+        std::mem::swap(&mut x.id, &mut y.id);
+        std::mem::swap(&mut x.hits, &mut y.hits);
+        std::mem::swap(&mut x.launch, &mut y.launch);
+        std::mem::swap(&mut x.launch_from_boost, &mut y.launch_from_boost);
+        std::mem::swap(&mut x.t_start_s, &mut y.t_start_s);
+        std::mem::swap(&mut x.last_ground_t_s, &mut y.last_ground_t_s);
+        std::mem::swap(&mut x.uid, &mut y.uid);
     }
 
     /// Two tracks on one object (started by two sensors, or from two seed pairings) would split
@@ -1184,7 +1310,12 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 launch: None,
                 launch_from_boost: false,
                 t_start_s: t_s,
+                uid: self.next_uid,
+                t_boost_s: f64::NEG_INFINITY,
+                thrust_axis: Vector3::zeros(),
+                fresh: false,
             });
+            self.next_uid += 1;
             self.stats.tracks_started += 1;
             let idx = self.tracks.len() - 1;
             if self.grid_valid {
@@ -1256,6 +1387,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 let tr = &mut self.tracks[ti];
                 tr.status = Status::Confirmed;
                 tr.id = self.next_id;
+                tr.fresh = true;
+                self.any_fresh = true;
                 self.next_id += 1;
                 self.stats.tracks_confirmed += 1;
             }
@@ -1268,6 +1401,13 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let thrust_mps2 = Vector3::new(tr.x_c[IA], tr.x_c[IA + 1], tr.x_c[IA + 2]);
         let (inv_beta_m2_kg, inv_beta_sigma) = (tr.x_c[IK], tr.p_c[(IK, IK)].max(0.0).sqrt());
         let mu = tr.imm.mu;
+        if mu[MODEL_BOOST] > 0.5 {
+            let xb = &tr.imm.x[MODEL_BOOST];
+            let a = Vector3::new(xb[IA], xb[IA + 1], xb[IA + 2]);
+            let v = Vector3::new(xb[3], xb[4], xb[5]);
+            tr.t_boost_s = t_s;
+            tr.thrust_axis = if a.norm() > 1.0 { a } else { v }.normalize();
+        }
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
         let geo = Ecef(r).to_geodetic();
