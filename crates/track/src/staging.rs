@@ -9,8 +9,8 @@
 //! accelerates along the thrust axis relative to the spent stage, so it *leads* along that axis
 //! (by ½·Δa·t², with the separation impulse and the spent stage's drag pushing the same way).
 //! When the child track leads the parent along the parent's boost thrust axis, beyond both
-//! tracks' errors, and its velocity along the axis is not behind, the two tracks exchange
-//! identities. See docs/decisions/0410-staging-identity.md.
+//! tracks' errors, and its velocity along the axis is not behind, for half a second, the two
+//! tracks exchange identities, once. See docs/decisions/0410-staging-identity.md.
 
 use nalgebra::{Matrix3, Vector3};
 
@@ -78,7 +78,6 @@ pub struct Split {
     pub axis: Vector3<f64>,
     /// Since when the evidence for an exchange has held, if it holds.
     pub since_s: Option<f64>,
-    pub exchanges: u32,
 }
 
 /// What to do with a pair after looking at it.
@@ -96,13 +95,11 @@ impl Split {
             t_birth_s,
             axis,
             since_s: None,
-            exchanges: 0,
         }
     }
 
     /// Weighs the evidence at `now_s`. On [`Verdict::Exchange`] the caller swaps the two tracks'
-    /// identities, serials included, so the parent serial names the thrusting body's track again
-    /// and a second exchange needs the evidence to turn round again.
+    /// identities (serials included) and stops watching the pair: one exchange per pair.
     pub fn judge(&mut self, parent: &Side, child: &Side, now_s: f64) -> Verdict {
         let (z_r, z_v) = lead_z(parent, child, &self.axis);
         if !(z_r > LEAD_Z && z_v > 0.0) {
@@ -114,7 +111,6 @@ impl Split {
             return Verdict::Keep;
         }
         self.since_s = None;
-        self.exchanges += 1;
         Verdict::Exchange
     }
 
@@ -150,7 +146,6 @@ mod tests {
         assert_eq!(s.judge(&parent, &child, 10.0), Verdict::Keep);
         assert_eq!(s.judge(&parent, &child, 10.3), Verdict::Keep);
         assert_eq!(s.judge(&parent, &child, 10.5), Verdict::Exchange);
-        assert_eq!((s.parent, s.child, s.exchanges), (1, 2, 1));
     }
 
     #[test]
@@ -175,7 +170,6 @@ mod tests {
         for t in [10.0, 11.0, 12.0] {
             assert_eq!(s.judge(&parent, &crossing, t), Verdict::Keep);
         }
-        assert_eq!(s.exchanges, 0);
     }
 
     #[test]
