@@ -20,9 +20,15 @@ use nalgebra::{Matrix3, Vector3};
 pub const WINDOW_S: f64 = 60.0;
 /// A parent must have been in boost this recently when the child was born (s).
 pub const BOOST_RECENT_S: f64 = 10.0;
-/// A child must be born this close to its parent (m), and this close in velocity (m/s).
+/// A child must be born inside its parent's gate (the tracker's χ² gate on the position
+/// difference, over both covariances) and no further than this (m), and this close in velocity
+/// (m/s).
 pub const BIRTH_DISTANCE_M: f64 = 3_000.0;
 pub const BIRTH_SPEED_MPS: f64 = 500.0;
+/// Identities move only while the two tracks are this close (m): eval's and a consumer's
+/// pairing of track to body holds up to about the GOSPA cut-off (5 km, decision 0500), and
+/// evidence that first appears beyond it is more likely two unrelated bodies than a staging.
+pub const MAX_EXCHANGE_DISTANCE_M: f64 = 5_000.0;
 /// The parent must have been tracked this long before the child was born (s): two missiles of
 /// a salvo seen at once are not a staging.
 pub const PARENT_MIN_AGE_S: f64 = 10.0;
@@ -56,6 +62,25 @@ impl Side {
         let var_v = axis.dot(&(self.p_vv * axis));
         (axis.dot(&r), axis.dot(&v), var_r.max(0.0), var_v.max(0.0))
     }
+}
+
+/// The squared Mahalanobis distance between the child's position and the parent's flown to
+/// the child's time (gravity only), over both position covariances, if the child was born
+/// beside the parent: inside `gate`, within [`BIRTH_DISTANCE_M`] and [`BIRTH_SPEED_MPS`].
+pub fn born_beside(parent: &Side, child: &Side, gate: f64) -> Option<f64> {
+    let dt = child.t_s - parent.t_s;
+    let g = trilink_physics::free_flight_acceleration(&parent.r, &parent.v);
+    let dr = child.r - (parent.r + parent.v * dt + 0.5 * g * dt * dt);
+    let dv = child.v - (parent.v + g * dt);
+    if dr.norm() > BIRTH_DISTANCE_M || dv.norm() > BIRTH_SPEED_MPS {
+        return None;
+    }
+    let s = parent.p_rr
+        + (parent.p_rv + parent.p_rv.transpose()) * dt
+        + parent.p_vv * dt * dt
+        + child.p_rr;
+    let d2 = dr.dot(&s.cholesky()?.solve(&dr));
+    (d2 <= gate).then_some(d2)
 }
 
 /// How far the child leads the parent along `axis` (unit), in standard deviations of the
@@ -102,7 +127,8 @@ impl Split {
     /// identities (serials included) and stops watching the pair: one exchange per pair.
     pub fn judge(&mut self, parent: &Side, child: &Side, now_s: f64) -> Verdict {
         let (z_r, z_v) = lead_z(parent, child, &self.axis);
-        if !(z_r > LEAD_Z && z_v > 0.0) {
+        let near = (parent.r - child.r).norm() < MAX_EXCHANGE_DISTANCE_M;
+        if !(z_r > LEAD_Z && z_v > 0.0 && near) {
             self.since_s = None;
             return Verdict::Keep;
         }
@@ -169,6 +195,38 @@ mod tests {
         let crossing = side(10.0, r0 + axis * 500.0, v0 - axis * 40.0, 50.0);
         for t in [10.0, 11.0, 12.0] {
             assert_eq!(s.judge(&parent, &crossing, t), Verdict::Keep);
+        }
+    }
+
+    #[test]
+    fn a_child_is_born_beside_its_parent_only_inside_the_gate() {
+        let r0 = Vector3::new(0.0, 0.0, 6_500_000.0);
+        let v0 = Vector3::new(0.0, 0.0, 2_000.0);
+        let parent = side(10.0, r0, v0, 100.0);
+        let gate = 18.9;
+        // 300 m off with 100 m σ (3D trace) on each: well inside.
+        let near = side(10.0, r0 + Vector3::x() * 300.0, v0, 100.0);
+        assert!(born_beside(&parent, &near, gate).is_some());
+        // 2 km off with the same σ: outside the gate, though under BIRTH_DISTANCE_M.
+        let out = side(10.0, r0 + Vector3::x() * 2_000.0, v0, 100.0);
+        assert!(born_beside(&parent, &out, gate).is_none());
+        // Inside any gate of a wide track, but further than BIRTH_DISTANCE_M or too fast.
+        let far = side(10.0, r0 + Vector3::x() * 4_000.0, v0, 5_000.0);
+        assert!(born_beside(&parent, &far, gate).is_none());
+        let fast = side(10.0, r0, v0 + Vector3::x() * 600.0, 100.0);
+        assert!(born_beside(&parent, &fast, gate).is_none());
+    }
+
+    #[test]
+    fn identities_do_not_move_between_tracks_far_apart() {
+        let axis = Vector3::z();
+        let r0 = Vector3::new(0.0, 0.0, 6_500_000.0);
+        let v0 = Vector3::new(0.0, 0.0, 2_000.0);
+        let parent = side(10.0, r0, v0, 50.0);
+        let ahead = side(10.0, r0 + axis * 6_000.0, v0 + axis * 40.0, 50.0);
+        let mut s = Split::new(1, 2, 0.0, axis);
+        for t in [10.0, 11.0, 12.0] {
+            assert_eq!(s.judge(&parent, &ahead, t), Verdict::Keep);
         }
     }
 

@@ -877,13 +877,16 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         if self.splits.is_empty() {
             return;
         }
+        // Pairs are few (one per staging, for a minute): one pass finds their tracks.
+        let mut splits = std::mem::take(&mut self.splits);
         let mut index_of: HashMap<u64, usize> = HashMap::new();
         for (i, t) in self.tracks.iter().enumerate() {
-            if t.status == Status::Confirmed {
+            if t.status == Status::Confirmed
+                && splits.iter().any(|s| s.parent == t.uid || s.child == t.uid)
+            {
                 index_of.insert(t.uid, i);
             }
         }
-        let mut splits = std::mem::take(&mut self.splits);
         splits.retain_mut(|sp| {
             if sp.expired(now_s) {
                 return false;
@@ -906,7 +909,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
     }
 
     /// The split that confirmed track `ci` makes with an older confirmed track that was in
-    /// boost when `ci` was born, a few kilometres from it.
+    /// boost when `ci` was born and whose gate it is in (the nearest, by Mahalanobis distance).
     fn find_parent(&self, ci: usize) -> Option<Split> {
         let child = &self.tracks[ci];
         let (c, t_birth) = (side_of(child), child.t_start_s);
@@ -919,15 +922,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             {
                 continue;
             }
-            let ps = side_of(p);
-            let dt = c.t_s - ps.t_s;
-            let g = trilink_physics::free_flight_acceleration(&ps.r, &ps.v);
-            let d = (c.r - (ps.r + ps.v * dt + 0.5 * g * dt * dt)).norm();
-            if d < staging::BIRTH_DISTANCE_M
-                && (c.v - ps.v).norm() < staging::BIRTH_SPEED_MPS
-                && best.is_none_or(|(db, _)| d < db)
-            {
-                best = Some((d, pi));
+            if let Some(d2) = staging::born_beside(&side_of(p), &c, self.gate) {
+                if best.is_none_or(|(db, _)| d2 < db) {
+                    best = Some((d2, pi));
+                }
             }
         }
         let (_, pi) = best?;
