@@ -11,7 +11,9 @@
 //! - [`assoc::Associator`]: χ² gating, clustering of the gate graph, GNN by Kuhn–Munkres;
 //! - [`manage::Initiator`] and [`manage::Deleter`]: two-point initiation, M-of-N confirmation,
 //!   deletion on missed updates or covariance growth;
-//! - [`ipp`]: launch and impact points with 95 % ellipses.
+//! - [`ipp`]: launch and impact points with 95 % ellipses;
+//! - [`staging`]: which of a parent track and the child born beside it at a staging keeps the
+//!   parent's identity (the body that goes on thrusting).
 //!
 //! [`Tracker`] wires them: feed it [`trilink_interchange::DetectionRow`]s in time order, take
 //! [`TrackUpdate`]s of confirmed tracks and [`EndedTrack`]s out. It knows nothing of files,
@@ -26,6 +28,7 @@ pub mod manage;
 pub mod measure;
 pub mod motion;
 pub mod output;
+pub mod staging;
 mod tracker;
 pub mod ukf;
 

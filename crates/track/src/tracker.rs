@@ -20,6 +20,7 @@ use crate::measure::{AerSensor, MeasVec};
 use crate::motion::{
     augment, kinematic, AugCov, AugVec, Ballistic, MotionModel, StateCov, StateVec, IA, IK, NX,
 };
+use crate::staging::{self, Split, Verdict};
 use crate::TrackError;
 
 /// Model index of the IMM: 0 unpowered (ballistic), 1 boost, 2 re-entry (drag).
@@ -290,6 +291,11 @@ pub struct TrackerStats {
     /// Tracks ended because their state left what any ballistic body can do (see
     /// [`physically_plausible`]).
     pub tracks_diverged: u64,
+    /// Confirmed tracks born beside a boosting track (a stage dropped by its stack), and how
+    /// often such a pair exchanged identities so that the parent's id stays on the thrusting
+    /// body ([`crate::staging`]).
+    pub staging_pairs: u64,
+    pub staging_exchanges: u64,
 }
 
 struct SensorInfo {
@@ -325,6 +331,14 @@ struct Track {
     launch_from_boost: bool,
     /// Time of the detection that started the track (s).
     t_start_s: f64,
+    /// Internal serial, never reused, that staging pairs refer to (ids are given only at
+    /// confirmation and move with an identity exchange).
+    uid: u64,
+    /// When the boost model last dominated (s), and the thrust direction it estimated then.
+    t_boost_s: f64,
+    thrust_axis: Vector3<f64>,
+    /// Confirmed since the last sweep: to be checked for a boosting parent.
+    fresh: bool,
 }
 
 /// How many of its latest scans a track remembers for telling two objects from one object
@@ -436,6 +450,19 @@ fn crossing_for(cfg: &CrossingConfig, k: f64, sigma: f64, prior_sigma: f64) -> C
 /// (a spent stage's β of 150 is 3σ away), so the range ends are treated as a bound.
 const OBSERVED_K_FRACTION: f64 = 0.5;
 
+/// A track's kinematic estimate as the staging test reads it.
+fn side_of(tr: &Track) -> staging::Side {
+    let (x, p) = (&tr.x_c, &tr.p_c);
+    staging::Side {
+        t_s: tr.t_s,
+        r: Vector3::new(x[0], x[1], x[2]),
+        v: Vector3::new(x[3], x[4], x[5]),
+        p_rr: p.fixed_view::<3, 3>(0, 0).into_owned(),
+        p_rv: p.fixed_view::<3, 3>(0, 3).into_owned(),
+        p_vv: p.fixed_view::<3, 3>(3, 3).into_owned(),
+    }
+}
+
 /// Launch points are flown back from the boost states of a track's first seconds only: the
 /// further into the burn, the further the constant-thrust assumption of
 /// [`boost_launch_point`] is from the truth.
@@ -523,6 +550,11 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     slot_of_det: Vec<u32>,
     new_tracks: Vec<NewTrack>,
     unused: Vec<Candidate>,
+    /// Parent/child pairs born of a staging, watched for [`staging::WINDOW_S`].
+    splits: Vec<Split>,
+    next_uid: u64,
+    /// Some track was confirmed since staging last looked.
+    any_fresh: bool,
 }
 
 impl Tracker {
@@ -639,6 +671,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             slot_of_det: Vec::new(),
             new_tracks: Vec::new(),
             unused: Vec::new(),
+            splits: Vec::new(),
+            next_uid: 0,
+            any_fresh: false,
         })
     }
 
@@ -787,6 +822,11 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.sweep(t);
             self.last_sweep_s = t;
         }
+        if self.any_fresh || !self.splits.is_empty() {
+            // Every scan time, not every sweep: each second the wrong track keeps an identity
+            // is written out at kilometres of error.
+            self.watch_staging(t);
+        }
     }
 
     /// Flushes and ends every track (end of input): confirmed ones are reported as ended.
@@ -845,6 +885,94 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         }
         self.merge_duplicates(now_s);
         self.initiator.prune(now_s);
+    }
+
+    /// Pairs each newly confirmed track with the boosting track it was born beside, if any, and
+    /// gives each watched pair's identities to the right bodies (see [`crate::staging`]).
+    fn watch_staging(&mut self, now_s: f64) {
+        if std::mem::take(&mut self.any_fresh) {
+            for ci in 0..self.tracks.len() {
+                if !std::mem::take(&mut self.tracks[ci].fresh) {
+                    continue;
+                }
+                if let Some(split) = self.find_parent(ci) {
+                    self.splits.push(split);
+                    self.stats.staging_pairs += 1;
+                }
+            }
+        }
+        if self.splits.is_empty() {
+            return;
+        }
+        // Pairs are few (one per staging, for a minute): one pass finds their tracks.
+        let mut splits = std::mem::take(&mut self.splits);
+        let mut index_of: HashMap<u64, usize> = HashMap::new();
+        for (i, t) in self.tracks.iter().enumerate() {
+            if t.status == Status::Confirmed
+                && splits.iter().any(|s| s.parent == t.uid || s.child == t.uid)
+            {
+                index_of.insert(t.uid, i);
+            }
+        }
+        splits.retain_mut(|sp| {
+            if sp.expired(now_s) {
+                return false;
+            }
+            let (Some(&pi), Some(&ci)) = (index_of.get(&sp.parent), index_of.get(&sp.child)) else {
+                return false;
+            };
+            let (parent, child) = (side_of(&self.tracks[pi]), side_of(&self.tracks[ci]));
+            if sp.judge(&parent, &child, now_s) == Verdict::Exchange {
+                // Once per pair: two tracks that trade places again and again are not a
+                // staging the test can read (measured on salvo: a poor track beside a stage
+                // handed its id back and forth four times).
+                self.exchange_identities(pi, ci);
+                self.stats.staging_exchanges += 1;
+                return false;
+            }
+            true
+        });
+        self.splits = splits;
+    }
+
+    /// The split that confirmed track `ci` makes with an older confirmed track that was in
+    /// boost when `ci` was born and whose gate it is in (the nearest, by Mahalanobis distance).
+    fn find_parent(&self, ci: usize) -> Option<Split> {
+        let child = &self.tracks[ci];
+        let (c, t_birth) = (side_of(child), child.t_start_s);
+        let mut best: Option<(f64, usize)> = None;
+        for (pi, p) in self.tracks.iter().enumerate() {
+            if pi == ci
+                || p.status != Status::Confirmed
+                || p.t_boost_s < t_birth - staging::BOOST_RECENT_S
+                || p.t_start_s > t_birth - staging::PARENT_MIN_AGE_S
+            {
+                continue;
+            }
+            if let Some(d2) = staging::born_beside(&side_of(p), &c, self.gate) {
+                if best.is_none_or(|(db, _)| d2 < db) {
+                    best = Some((d2, pi));
+                }
+            }
+        }
+        let (_, pi) = best?;
+        let p = &self.tracks[pi];
+        Some(Split::new(p.uid, child.uid, t_birth, p.thrust_axis))
+    }
+
+    /// Moves everything that belongs to a track's identity (its id, its history of hits, its
+    /// launch point and start) from track `a` to track `b` and back; the estimates stay.
+    fn exchange_identities(&mut self, a: usize, b: usize) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = self.tracks.split_at_mut(hi);
+        let (x, y) = (&mut left[lo], &mut right[0]);
+        std::mem::swap(&mut x.id, &mut y.id);
+        std::mem::swap(&mut x.hits, &mut y.hits);
+        std::mem::swap(&mut x.launch, &mut y.launch);
+        std::mem::swap(&mut x.launch_from_boost, &mut y.launch_from_boost);
+        std::mem::swap(&mut x.t_start_s, &mut y.t_start_s);
+        std::mem::swap(&mut x.last_ground_t_s, &mut y.last_ground_t_s);
+        std::mem::swap(&mut x.uid, &mut y.uid);
     }
 
     /// Two tracks on one object (started by two sensors, or from two seed pairings) would split
@@ -1211,7 +1339,12 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 launch: None,
                 launch_from_boost: false,
                 t_start_s: t_s,
+                uid: self.next_uid,
+                t_boost_s: f64::NEG_INFINITY,
+                thrust_axis: Vector3::zeros(),
+                fresh: false,
             });
+            self.next_uid += 1;
             self.stats.tracks_started += 1;
             let idx = self.tracks.len() - 1;
             if self.grid_valid {
@@ -1286,6 +1419,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 let tr = &mut self.tracks[ti];
                 tr.status = Status::Confirmed;
                 tr.id = self.next_id;
+                tr.fresh = true;
+                self.any_fresh = true;
                 self.next_id += 1;
                 self.stats.tracks_confirmed += 1;
             }
@@ -1298,6 +1433,13 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let thrust_mps2 = Vector3::new(tr.x_c[IA], tr.x_c[IA + 1], tr.x_c[IA + 2]);
         let (inv_beta_m2_kg, inv_beta_sigma) = (tr.x_c[IK], tr.p_c[(IK, IK)].max(0.0).sqrt());
         let mu = tr.imm.mu;
+        if mu[MODEL_BOOST] > 0.5 {
+            let xb = &tr.imm.x[MODEL_BOOST];
+            let a = Vector3::new(xb[IA], xb[IA + 1], xb[IA + 2]);
+            let v = Vector3::new(xb[3], xb[4], xb[5]);
+            tr.t_boost_s = t_s;
+            tr.thrust_axis = if a.norm() > 1.0 { a } else { v }.normalize();
+        }
         let r = Vector3::new(x[0], x[1], x[2]);
         let v = Vector3::new(x[3], x[4], x[5]);
         let geo = Ecef(r).to_geodetic();
