@@ -86,7 +86,7 @@ def run_tool(cmd, capture=False):
 
 
 def one_run(trilink, scenario, seed, run_dir):
-    """Simulate, track and evaluate one seed; returns (samples, anees)."""
+    """Simulate, track and evaluate one seed; returns (impact samples, the run's scores)."""
     run_tool([trilink, "simulate", scenario, "--out", run_dir, "--seed", str(seed)])
     run_tool([trilink, "track", run_dir])
     out = run_tool([trilink, "eval", run_dir, "--json-only"], capture=True)
@@ -101,7 +101,14 @@ def one_run(trilink, scenario, seed, run_dir):
             "harness, or no impacts.csv)"
         )
     pos = (ev.get("nees") or {}).get("position") or {}
-    return impact["samples"], pos.get("average")
+    scores = {
+        "anees": pos.get("average"),
+        "gospa_m": (ev.get("gospa") or {}).get("mean_m"),
+        "tracks": (ev.get("inputs") or {}).get("tracks"),
+        "id_switches": (ev.get("continuity") or {}).get("id_switches"),
+        "pcrlb_ratio": (ev.get("pcrlb") or {}).get("free_flight_ratio"),
+    }
+    return impact["samples"], scores
 
 
 def ttg_label(target):
@@ -183,12 +190,23 @@ def print_table(rows, anees, by_object, out=sys.stdout):
     for b in body:
         print(line(b), file=out)
     print(file=out)
-    for s, values in anees.items():
-        v = [a for a in values if a is not None]
+    for s, runs in anees.items():
+        v = [r["anees"] for r in runs if r["anees"] is not None]
         if v:
             print(
                 f"{s}: position ANEES median {statistics.median(v):.2f} over {len(v)} runs "
                 "(3 when the tracker's covariance is consistent)",
+                file=out,
+            )
+        med = lambda key: statistics.median(vals) if (vals := [r[key] for r in runs if r[key] is not None]) else None
+        g, pc = med("gospa_m"), med("pcrlb_ratio")
+        tracks = [r["tracks"] for r in runs if r["tracks"] is not None]
+        switches = sum(r["id_switches"] or 0 for r in runs)
+        if g is not None:
+            print(
+                f"{s}: GOSPA median {g:.0f} m, tracks per run {statistics.mean(tracks):.1f}, "
+                f"id switches {switches} in all"
+                + (f", free-flight RMSE/PCRLB median {pc:.2f}" if pc is not None else ""),
                 file=out,
             )
 
@@ -236,8 +254,8 @@ def main(argv):
             for i in range(a.runs):
                 seed = a.first_seed + i
                 d = os.path.join(work, f"{label}-{seed}")
-                samples, nees = one_run(a.trilink, s, seed, d)
-                anees[label].append(nees)
+                samples, scores = one_run(a.trilink, s, seed, d)
+                anees[label].append(scores)
                 for x in samples:
                     records.append(dict(x, scenario=label, seed=seed))
                 inside = sum(1 for x in samples if x["inside_95"])
@@ -260,7 +278,7 @@ def main(argv):
         print_table(summarise(records, True), {}, True)
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
-            json.dump({"rows": rows, "samples": records, "anees": anees}, f, indent=1)
+            json.dump({"rows": rows, "samples": records, "runs": anees}, f, indent=1)
     if a.check and any(r["verdict"] != "meets" for r in rows):
         return 1
     return 0
