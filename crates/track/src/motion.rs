@@ -7,7 +7,7 @@
 //! docs/decisions/0401-ballistic-motion-and-process-noise.md.
 
 use nalgebra::{Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
-use trilink_geo::wgs84::{GM_M3_PER_S2, OMEGA_RAD_PER_S};
+use trilink_geo::wgs84::{A_M, GM_M3_PER_S2, OMEGA_RAD_PER_S};
 use trilink_physics::atmosphere::{approx_height_m, density_kg_m3, DRAG_CEILING_ALT_M};
 use trilink_physics::free_flight_acceleration;
 
@@ -198,33 +198,56 @@ fn drag_per_k(r: &Vector3<f64>, v: &Vector3<f64>) -> Vector3<f64> {
     trilink_physics::atmosphere::drag_acceleration(r, v, 1.0)
 }
 
-/// `A·M + B` for the kinematic rows `M` (6 × 10) of Φ: `A` the 6 × 6 Jacobian of the
-/// kinematics with respect to themselves, `B` their Jacobian with respect to thrust and k
-/// (a and k are constant over a prediction, so their rows of Φ stay `[0 I]`).
+/// [`kin_deriv`] at one RK4 stage, and `A·M + B` for the kinematic rows `M` (6 × 10) of Φ:
+/// `A` the 6 × 6 Jacobian of the kinematics with respect to themselves, `B` their Jacobian
+/// with respect to thrust and k (a and k are constant over a prediction, so their rows of Φ
+/// stay `[0 I]`). Both share what they need: the height and the density at it. The arithmetic
+/// of each is unchanged (docs/decisions/0415): the drag is the physics crate's
+/// `drag_acceleration` written out with its own early-outs, and the drag terms of `A` are
+/// computed only for the model that has drag (a zero block times `M` added nothing).
 #[inline]
-fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
+fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
     let r = Vector3::new(x[0], x[1], x[2]);
     let v = Vector3::new(x[3], x[4], x[5]);
+    let mut a = free_flight_acceleration(&r, &v);
     let mut g = accel_position_jacobian(&r);
-    let mut dv = Matrix3::zeros();
-    let mut dk = Vector3::zeros();
-    if force == Force::Drag {
-        let h = approx_height_m(&r);
-        if h < DRAG_CEILING_ALT_M {
-            let k = x[IK].max(0.0);
-            let rho = density_kg_m3(h);
-            let speed = v.norm();
-            dk = -0.5 * rho * speed * v;
-            if speed > 0.0 {
-                dv = -0.5 * rho * k * (speed * Matrix3::identity() + v * v.transpose() / speed);
+    let mut drag_terms = None;
+    match force {
+        Force::None => {}
+        Force::Thrust => a += Vector3::new(x[IA], x[IA + 1], x[IA + 2]),
+        Force::Drag => {
+            let h = approx_height_m(&r);
+            let mut rho = None;
+            if x[IK] > 0.0 {
+                // `drag_acceleration(r, v, 1.0)`: zero outside the ceiling's bounding sphere
+                // or above the ceiling.
+                let bound = A_M + DRAG_CEILING_ALT_M;
+                let per_k = if r.norm_squared() > bound * bound || h > DRAG_CEILING_ALT_M {
+                    Vector3::zeros()
+                } else {
+                    let rho_h = *rho.get_or_insert_with(|| density_kg_m3(h));
+                    -0.5 * rho_h * v.norm() / 1.0 * v
+                };
+                a += per_k * x[IK];
             }
-            // Density falls with height along the local vertical (the radial direction is
-            // within 0.2° of it).
-            let step = 50.0;
-            let drho_dh = (density_kg_m3(h + step) - density_kg_m3((h - step).max(0.0)))
-                / (h + step - (h - step).max(0.0));
-            let up = r / r.norm();
-            g += (-0.5 * speed * k * drho_dh) * v * up.transpose();
+            if h < DRAG_CEILING_ALT_M {
+                let k = x[IK].max(0.0);
+                let rho = *rho.get_or_insert_with(|| density_kg_m3(h));
+                let speed = v.norm();
+                let dk = -0.5 * rho * speed * v;
+                let mut dv = Matrix3::zeros();
+                if speed > 0.0 {
+                    dv = -0.5 * rho * k * (speed * Matrix3::identity() + v * v.transpose() / speed);
+                }
+                // Density falls with height along the local vertical (the radial direction is
+                // within 0.2° of it).
+                let step = 50.0;
+                let drho_dh = (density_kg_m3(h + step) - density_kg_m3((h - step).max(0.0)))
+                    / (h + step - (h - step).max(0.0));
+                let up = r / r.norm();
+                g += (-0.5 * speed * k * drho_dh) * v * up.transpose();
+                drag_terms = Some((dv, dk));
+            }
         }
     }
     let w2 = 2.0 * OMEGA_RAD_PER_S;
@@ -233,7 +256,10 @@ fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
         .copy_from(&m.fixed_view::<3, NX>(3, 0));
     let top = m.fixed_view::<3, NX>(0, 0);
     let bottom = m.fixed_view::<3, NX>(3, 0);
-    let mut lower = g * top + dv * bottom;
+    let mut lower = g * top;
+    if let Some((dv, _)) = &drag_terms {
+        lower += dv * bottom;
+    }
     // Coriolis: C = [[0, 2w, 0], [-2w, 0, 0], [0, 0, 0]]
     for c in 0..NX {
         lower[(0, c)] += w2 * bottom[(1, c)];
@@ -246,14 +272,17 @@ fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
             }
         }
         Force::Drag => {
-            for i in 0..3 {
-                lower[(i, IK)] += dk[i];
+            // Zero above the ceiling, as before (adding a zero changed nothing).
+            if let Some((_, dk)) = &drag_terms {
+                for i in 0..3 {
+                    lower[(i, IK)] += dk[i];
+                }
             }
         }
         Force::None => {}
     }
     out.fixed_view_mut::<3, NX>(3, 0).copy_from(&lower);
-    out
+    (Vector6::new(v.x, v.y, v.z, a.x, a.y, a.z), out)
 }
 
 /// One RK4 step of the augmented state and the kinematic rows of its state-transition matrix.
@@ -265,20 +294,16 @@ fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force) -> (AugVec, Top) 
         }
         y
     };
-    let k1 = kin_deriv(x, force);
-    let m1 = top_rate(x, m, force);
+    let (k1, m1) = stage_rates(x, m, force);
     let x2 = with(x, &k1, 0.5 * h);
     let p2 = m + 0.5 * h * m1;
-    let k2 = kin_deriv(&x2, force);
-    let m2 = top_rate(&x2, &p2, force);
+    let (k2, m2) = stage_rates(&x2, &p2, force);
     let x3 = with(x, &k2, 0.5 * h);
     let p3 = m + 0.5 * h * m2;
-    let k3 = kin_deriv(&x3, force);
-    let m3 = top_rate(&x3, &p3, force);
+    let (k3, m3) = stage_rates(&x3, &p3, force);
     let x4 = with(x, &k3, h);
     let p4 = m + h * m3;
-    let k4 = kin_deriv(&x4, force);
-    let m4 = top_rate(&x4, &p4, force);
+    let (k4, m4) = stage_rates(&x4, &p4, force);
     let d = (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     (
         with(x, &d, 1.0),
