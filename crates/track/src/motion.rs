@@ -375,7 +375,7 @@ pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (St
 
 /// ∂(acceleration)/∂r for the point-mass gravity plus the centrifugal term.
 #[inline]
-fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
+pub(crate) fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
     let r2 = r.norm_squared();
     let rn = r2.sqrt();
     let mu_r3 = GM_M3_PER_S2 / (r2 * rn);
@@ -390,7 +390,7 @@ fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
 /// `A Φ` for the block structure `A = [[0, I], [G, C]]` with the constant Coriolis block `C`,
 /// computed by blocks to avoid a full 6×6 product.
 #[inline]
-fn a_times(phi: &StateCov, g: &Matrix3<f64>) -> StateCov {
+pub(crate) fn a_times(phi: &StateCov, g: &Matrix3<f64>) -> StateCov {
     let w2 = 2.0 * OMEGA_RAD_PER_S;
     let mut out = StateCov::zeros();
     // Top rows: the velocity rows of Φ.
