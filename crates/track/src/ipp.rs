@@ -18,9 +18,9 @@
 use nalgebra::{Matrix2, Matrix3, Vector3};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 
-use trilink_physics::atmosphere::drag_acceleration;
-
-use crate::motion::{a_times, accel_position_jacobian, rk4_state_drag, StateCov, StateVec};
+use crate::motion::{
+    a_times, accel_position_jacobian, drag_acceleration, rk4_state_drag, StateCov, StateVec,
+};
 
 /// χ² quantile with 2 degrees of freedom at 0.95: `−2 ln 0.05`.
 pub const CHI2_2DOF_95: f64 = 5.991_464_547_107_979;
