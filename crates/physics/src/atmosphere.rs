@@ -126,8 +126,7 @@ pub fn density_kg_m3(alt_m: f64) -> f64 {
 /// cost were a tenth of the tracker's time (docs/decisions/0415). The same functions of the same
 /// constants as before, so the density is bit-for-bit unchanged.
 fn upper_nodes() -> &'static [(f64, f64); UPPER_TABLE.len()] {
-    static NODES: std::sync::OnceLock<[(f64, f64); UPPER_TABLE.len()]> =
-        std::sync::OnceLock::new();
+    static NODES: std::sync::OnceLock<[(f64, f64); UPPER_TABLE.len()]> = std::sync::OnceLock::new();
     NODES.get_or_init(|| std::array::from_fn(|i| (UPPER_TABLE[i].1.ln(), log_slope(i))))
 }
 
@@ -304,13 +303,22 @@ mod tests {
                 + (s3 - s2) * h * m1;
             ln_rho.exp()
         };
-        let mut alts: Vec<f64> = (0..=91_400).map(|i| 86_000.0 + 10.0 * i as f64 + 0.37).collect();
+        let mut alts: Vec<f64> = (0..=91_400)
+            .map(|i| 86_000.0 + 10.0 * i as f64 + 0.37)
+            .collect();
         // Every node exactly, and either side of it by one unit in the last place.
         for &(km, _) in UPPER_TABLE.iter() {
             let m = km * 1e3;
-            alts.extend([m, f64::from_bits(m.to_bits() - 1), f64::from_bits(m.to_bits() + 1)]);
+            alts.extend([
+                m,
+                f64::from_bits(m.to_bits() - 1),
+                f64::from_bits(m.to_bits() + 1),
+            ]);
         }
-        for alt in alts.into_iter().filter(|&a| (86_000.0..=TOP_ALT_M).contains(&a)) {
+        for alt in alts
+            .into_iter()
+            .filter(|&a| (86_000.0..=TOP_ALT_M).contains(&a))
+        {
             assert_eq!(
                 density_kg_m3(alt).to_bits(),
                 per_call(alt).to_bits(),

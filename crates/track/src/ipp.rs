@@ -379,7 +379,13 @@ fn find_crossing(
 /// test holds the result against a 0.05 s RK4 of the state and Φ together.
 fn stm_along(x0: &StateVec, nodes: &[(f64, StateVec)]) -> StateCov {
     let pos = |x: &StateVec| x.fixed_rows::<3>(0).into_owned();
-    fn rk4(phi: &StateCov, h: f64, g0: &Matrix3<f64>, gm: &Matrix3<f64>, g1: &Matrix3<f64>) -> StateCov {
+    fn rk4(
+        phi: &StateCov,
+        h: f64,
+        g0: &Matrix3<f64>,
+        gm: &Matrix3<f64>,
+        g1: &Matrix3<f64>,
+    ) -> StateCov {
         let k1 = a_times(phi, g0);
         let k2 = a_times(&(phi + (0.5 * h) * k1), gm);
         let k3 = a_times(&(phi + (0.5 * h) * k2), gm);
@@ -392,7 +398,9 @@ fn stm_along(x0: &StateVec, nodes: &[(f64, StateVec)]) -> StateCov {
     let mut i = 0;
     while i < nodes.len() {
         let (h, x1) = nodes[i];
-        let pair = nodes.get(i + 1).filter(|n| (n.0 - h).abs() <= 1e-12 * h.abs());
+        let pair = nodes
+            .get(i + 1)
+            .filter(|n| (n.0 - h).abs() <= 1e-12 * h.abs());
         if let Some(&(_, x2)) = pair {
             let gm = accel_position_jacobian(&pos(&x1));
             let g2 = accel_position_jacobian(&pos(&x2));
@@ -507,7 +515,11 @@ mod tests {
             let c = find_crossing(&x0, forward, beta, &cfg, false, Some(&mut nodes)).unwrap();
             let phi = stm_along(&x0, &nodes);
             let total: f64 = nodes.iter().map(|n| n.0).sum();
-            assert!((total.abs() - c.elapsed_s).abs() < 1e-9, "{total} vs {}", c.elapsed_s);
+            assert!(
+                (total.abs() - c.elapsed_s).abs() < 1e-9,
+                "{total} vs {}",
+                c.elapsed_s
+            );
             let n = (c.elapsed_s / 0.05).ceil();
             let h = total / n;
             let (mut xf, mut phi_f) = (x0, StateCov::identity());
@@ -518,12 +530,23 @@ mod tests {
                     rk4_with_stm(&xf, &phi_f, h)
                 };
             }
-            assert!((xf - c.state).fixed_rows::<3>(0).norm() < 50.0, "{xf:?} vs {:?}", c.state);
-            let pos = |f: &StateCov| (f * p * f.transpose()).fixed_view::<3, 3>(0, 0).into_owned();
+            assert!(
+                (xf - c.state).fixed_rows::<3>(0).norm() < 50.0,
+                "{xf:?} vs {:?}",
+                c.state
+            );
+            let pos = |f: &StateCov| {
+                (f * p * f.transpose())
+                    .fixed_view::<3, 3>(0, 0)
+                    .into_owned()
+            };
             let err = (pos(&phi) - pos(&phi_f)).norm() / pos(&phi_f).norm();
             // The former way (the state flown again beside Φ in 60 s steps, 10 s in the
             // air) measured 8e-9–7e-7 here.
-            assert!(err < 1e-7, "forward {forward} β {beta}: relative error {err:.2e}");
+            assert!(
+                err < 1e-7,
+                "forward {forward} β {beta}: relative error {err:.2e}"
+            );
         }
     }
 
@@ -667,7 +690,9 @@ mod tests {
         let x_low = StateVec::new(r_low.x, r_low.y, r_low.z, v_low.x, v_low.y, v_low.z);
         for (x, beta) in [(x0, lo), (x0, 300.0), (x_low, lo), (x_low, 1000.0)] {
             let nominal = fine_impact(&x, cfg.drag_beta_kg_m2);
-            let fast = find_crossing(&x, true, beta, &cfg, true, None).unwrap().state;
+            let fast = find_crossing(&x, true, beta, &cfg, true, None)
+                .unwrap()
+                .state;
             let fine = fine_impact(&x, beta);
             let err = (Vector3::new(fast[0], fast[1], fast[2]) - fine).norm();
             let offset = (fine - nominal).norm();

@@ -212,8 +212,9 @@ fn air_table() -> &'static [f64] {
         let n = (AIR_TABLE_TOP_M / AIR_TABLE_STEP_M).round() as usize;
         // The top node from below: US76's formula and its upper-table interpolation meet at
         // 86 km with a small step, and the last cell lies below it.
+        let below_table_top = f64::from_bits(AIR_TABLE_TOP_M.to_bits() - 1);
         (0..=n)
-            .map(|i| density_kg_m3((i as f64 * AIR_TABLE_STEP_M).min(AIR_TABLE_TOP_M.next_down())))
+            .map(|i| density_kg_m3((i as f64 * AIR_TABLE_STEP_M).min(below_table_top)))
             .collect()
     })
 }
@@ -312,7 +313,8 @@ fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
                 // Density falls with height along the local vertical (the radial direction is
                 // within 0.2° of it).
                 let step = 50.0;
-                let drho_dh = (air_density_kg_m3(h + step) - air_density_kg_m3((h - step).max(0.0)))
+                let drho_dh = (air_density_kg_m3(h + step)
+                    - air_density_kg_m3((h - step).max(0.0)))
                     / (h + step - (h - step).max(0.0));
                 let up = r / r.norm();
                 g += (-0.5 * speed * k * drho_dh) * v * up.transpose();
@@ -415,8 +417,7 @@ fn deriv(x: &StateVec) -> StateVec {
 #[inline]
 fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
     let (r, v) = split(x);
-    let a = free_flight_acceleration(&r, &v)
-        + drag_acceleration(&r, &v, beta);
+    let a = free_flight_acceleration(&r, &v) + drag_acceleration(&r, &v, beta);
     StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
 }
 
@@ -661,7 +662,9 @@ mod tests {
         let mut worst = 0.0f64;
         for i in 0..=180 {
             let lat = -90.0 + i as f64;
-            for h in [-1_000.0, 0.0, 5_000.0, 30_000.0, 86_000.0, 120_000.0, 400_000.0, 900_000.0] {
+            for h in [
+                -1_000.0, 0.0, 5_000.0, 30_000.0, 86_000.0, 120_000.0, 400_000.0, 900_000.0,
+            ] {
                 let r = trilink_geo::Geodetic::from_degrees(lat, 37.0 * i as f64, h)
                     .unwrap()
                     .to_ecef()
@@ -701,17 +704,25 @@ mod tests {
             }
             alt += if alt < 90_000.0 { 0.731 } else { 97.3 };
         }
-        eprintln!("table density: worst {worst_smooth:e} between layer bases, {worst_corner:e} at them");
+        eprintln!(
+            "table density: worst {worst_smooth:e} between layer bases, {worst_corner:e} at them"
+        );
         assert!(worst_smooth < 1e-6, "{worst_smooth:e}");
         assert!(worst_corner < 5e-5, "{worst_corner:e}");
         // And the drag built on it, against the physics crate's.
-        let r = trilink_geo::Geodetic::from_degrees(39.0, 128.0, 23_456.0).unwrap().to_ecef().0;
+        let r = trilink_geo::Geodetic::from_degrees(39.0, 128.0, 23_456.0)
+            .unwrap()
+            .to_ecef()
+            .0;
         let v = Vector3::new(-900.0, 1200.0, -700.0);
         let (fast, exact) = (
             super::drag_acceleration(&r, &v, 800.0),
             drag_acceleration(&r, &v, 800.0),
         );
-        assert!((fast - exact).norm() < 1e-5 * exact.norm(), "{fast} vs {exact}");
+        assert!(
+            (fast - exact).norm() < 1e-5 * exact.norm(),
+            "{fast} vs {exact}"
+        );
     }
 
     fn leo_like() -> AugVec {
