@@ -103,13 +103,14 @@ pub fn density_kg_m3(alt_m: f64) -> f64 {
         return p * M0_KG_PER_KMOL / (R_STAR_J_PER_KMOL_K * t);
     }
     let km = alt_m / 1e3;
-    let j = UPPER_TABLE
-        .windows(2)
-        .position(|w| km <= w[1].0)
-        .unwrap_or(UPPER_TABLE.len() - 2);
+    // First node pair whose upper end is at or above `km` (the table rises strictly).
+    let j = UPPER_TABLE[1..]
+        .partition_point(|&(z, _)| z < km)
+        .min(UPPER_TABLE.len() - 2);
     let (z0, z1) = (UPPER_TABLE[j].0, UPPER_TABLE[j + 1].0);
-    let (y0, y1) = (UPPER_TABLE[j].1.ln(), UPPER_TABLE[j + 1].1.ln());
-    let (m0, m1) = (log_slope(j), log_slope(j + 1));
+    let nodes = upper_nodes();
+    let (y0, y1) = (nodes[j].0, nodes[j + 1].0);
+    let (m0, m1) = (nodes[j].1, nodes[j + 1].1);
     let h = z1 - z0;
     let s = (km - z0) / h;
     let (s2, s3) = (s * s, s * s * s);
@@ -118,6 +119,15 @@ pub fn density_kg_m3(alt_m: f64) -> f64 {
         + (-2.0 * s3 + 3.0 * s2) * y1
         + (s3 - s2) * h * m1;
     ln_rho.exp()
+}
+
+/// `(ln ρ, d(ln ρ)/dz)` at every upper table node, computed once: the drag of every prediction
+/// and ground-crossing step above 86 km asks for them, and the eight logarithms per call they
+/// cost were a tenth of the tracker's time (docs/decisions/0415). The same functions of the same
+/// constants as before, so the density is bit-for-bit unchanged.
+fn upper_nodes() -> &'static [(f64, f64); UPPER_TABLE.len()] {
+    static NODES: std::sync::OnceLock<[(f64, f64); UPPER_TABLE.len()]> = std::sync::OnceLock::new();
+    NODES.get_or_init(|| std::array::from_fn(|i| (UPPER_TABLE[i].1.ln(), log_slope(i))))
 }
 
 /// d(ln ρ)/dz at table node `i` (1/km): the slope of the parabola through the node and its
@@ -269,6 +279,52 @@ mod tests {
             assert!(e < 0.05, "{km} km: {} vs {rho}", density_kg_m3(km * 1e3));
         }
         eprintln!("US76 86-1000 km worst relative error vs pyatmos: {worst:.2e}");
+    }
+
+    #[test]
+    fn precomputed_upper_nodes_give_the_same_density_bit_for_bit() {
+        // The interpolation as it was before the node logarithms and slopes were cached:
+        // everything recomputed per call. Any difference would change every drag sum.
+        let per_call = |alt_m: f64| {
+            let km = alt_m / 1e3;
+            let j = UPPER_TABLE
+                .windows(2)
+                .position(|w| km <= w[1].0)
+                .unwrap_or(UPPER_TABLE.len() - 2);
+            let (z0, z1) = (UPPER_TABLE[j].0, UPPER_TABLE[j + 1].0);
+            let (y0, y1) = (UPPER_TABLE[j].1.ln(), UPPER_TABLE[j + 1].1.ln());
+            let (m0, m1) = (log_slope(j), log_slope(j + 1));
+            let h = z1 - z0;
+            let s = (km - z0) / h;
+            let (s2, s3) = (s * s, s * s * s);
+            let ln_rho = (2.0 * s3 - 3.0 * s2 + 1.0) * y0
+                + (s3 - 2.0 * s2 + s) * h * m0
+                + (-2.0 * s3 + 3.0 * s2) * y1
+                + (s3 - s2) * h * m1;
+            ln_rho.exp()
+        };
+        let mut alts: Vec<f64> = (0..=91_400)
+            .map(|i| 86_000.0 + 10.0 * i as f64 + 0.37)
+            .collect();
+        // Every node exactly, and either side of it by one unit in the last place.
+        for &(km, _) in UPPER_TABLE.iter() {
+            let m = km * 1e3;
+            alts.extend([
+                m,
+                f64::from_bits(m.to_bits() - 1),
+                f64::from_bits(m.to_bits() + 1),
+            ]);
+        }
+        for alt in alts
+            .into_iter()
+            .filter(|&a| (86_000.0..=TOP_ALT_M).contains(&a))
+        {
+            assert_eq!(
+                density_kg_m3(alt).to_bits(),
+                per_call(alt).to_bits(),
+                "{alt} m"
+            );
+        }
     }
 
     #[test]

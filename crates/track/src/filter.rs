@@ -129,9 +129,54 @@ pub fn ekf_update<const D: usize>(
     let x_new = x + k * inn.y;
     let ikh = SMatrix::<f64, D, D>::identity() - k * inn.h;
     let r = Matrix3::from_diagonal(r_diag);
-    let mut p_new = ikh * p * ikh.transpose() + k * r * k.transpose();
+    let position_only = (3..D).all(|c| (0..3).all(|m| inn.h[(m, c)] == 0.0));
+    let mut p_new = if position_only {
+        joseph_position_only(&ikh, p) + k * r * k.transpose()
+    } else {
+        ikh * p * ikh.transpose() + k * r * k.transpose()
+    };
     symmetrize(&mut p_new);
     (x_new, p_new)
+}
+
+/// `(I − KH) P (I − KH)ᵀ` when H is zero beyond the position (an AER measurement): then every
+/// column of `I − KH` past the third is the identity's, and each product needs only the first
+/// three columns (3 × D × D multiplications instead of D³, twice). The sums run in the order
+/// nalgebra's products use (k ascending, each term added to the running sum), and the terms
+/// left out are exact zeros or exact ones times the matrix, so the result is the same to the
+/// bit up to the sign of an exact zero (docs/decisions/0415; a test compares the two).
+#[inline]
+fn joseph_position_only<const D: usize>(
+    ikh: &SMatrix<f64, D, D>,
+    p: &SMatrix<f64, D, D>,
+) -> SMatrix<f64, D, D> {
+    // X = (I − KH) P: row i is Σ_{k<3} ikh[i,k] P[k,·], plus P[i,·] where ikh's column i is eᵢ.
+    let mut xm = SMatrix::<f64, D, D>::zeros();
+    for j in 0..D {
+        for i in 0..D {
+            let mut acc = ikh[(i, 0)] * p[(0, j)];
+            acc += ikh[(i, 1)] * p[(1, j)];
+            acc += ikh[(i, 2)] * p[(2, j)];
+            if i >= 3 {
+                acc += p[(i, j)];
+            }
+            xm[(i, j)] = acc;
+        }
+    }
+    // X (I − KH)ᵀ: entry (i, j) is Σ_{k<3} X[i,k] ikh[j,k], plus X[i,j] for j past the third.
+    let mut out = SMatrix::<f64, D, D>::zeros();
+    for j in 0..D {
+        for i in 0..D {
+            let mut acc = xm[(i, 0)] * ikh[(j, 0)];
+            acc += xm[(i, 1)] * ikh[(j, 1)];
+            acc += xm[(i, 2)] * ikh[(j, 2)];
+            if j >= 3 {
+                acc += xm[(i, j)];
+            }
+            out[(i, j)] = acc;
+        }
+    }
+    out
 }
 
 /// Per-track state of an `N`-model IMM.
@@ -165,10 +210,17 @@ fn combine<const N: usize>(x: &[AugVec; N], p: &[AugCov; N], w: &[f64; N]) -> (A
     for j in 0..N {
         xc += w[j] * x[j];
     }
+    // `pc += w (p + d dᵀ)` element by element: the same operations in the same order as the
+    // matrix expression, without its three temporaries.
     let mut pc = AugCov::zeros();
     for j in 0..N {
         let d = x[j] - xc;
-        pc += w[j] * (p[j] + d * d.transpose());
+        let (wj, pj) = (w[j], &p[j]);
+        for c in 0..NX {
+            for r in 0..NX {
+                pc[(r, c)] += wj * (pj[(r, c)] + d[r] * d[c]);
+            }
+        }
     }
     symmetrize(&mut pc);
     (xc, pc)
@@ -446,4 +498,34 @@ fn reweight<const N: usize>(c: &[f64; N], ln_l: &[f64; N]) -> [f64; N] {
 /// `true` if `p` is symmetric positive-definite (by Cholesky).
 pub fn is_spd(p: &AugCov) -> bool {
     (p - p.transpose()).abs().max() <= 1e-9 * p.abs().max() && p.cholesky().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn position_only_joseph_product_equals_the_full_product_bit_for_bit() {
+        // Reference: nalgebra's own `(I − KH) P (I − KH)ᵀ` on random gains, a random
+        // symmetric P and an H that is zero beyond the position, as an AER Jacobian is.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(415);
+        for _ in 0..200 {
+            let k = SMatrix::<f64, NX, 3>::from_fn(|_, _| rng.random_range(-2.0..2.0));
+            let mut h = SMatrix::<f64, 3, NX>::zeros();
+            for m in 0..3 {
+                for c in 0..3 {
+                    h[(m, c)] = rng.random_range(-1e-5..1e-5);
+                }
+            }
+            let a = AugCov::from_fn(|_, _| rng.random_range(-30.0..30.0));
+            let p = a * a.transpose();
+            let ikh = AugCov::identity() - k * h;
+            let full = ikh * p * ikh.transpose();
+            let fast = joseph_position_only(&ikh, &p);
+            for (f, g) in fast.iter().zip(full.iter()) {
+                assert_eq!(f.to_bits(), g.to_bits(), "{f} vs {g}");
+            }
+        }
+    }
 }

@@ -7,8 +7,8 @@
 //! docs/decisions/0401-ballistic-motion-and-process-noise.md.
 
 use nalgebra::{Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
-use trilink_geo::wgs84::{GM_M3_PER_S2, OMEGA_RAD_PER_S};
-use trilink_physics::atmosphere::{approx_height_m, density_kg_m3, DRAG_CEILING_ALT_M};
+use trilink_geo::wgs84::{A_M, B_M, E2, GM_M3_PER_S2, OMEGA_RAD_PER_S};
+use trilink_physics::atmosphere::{density_kg_m3, DRAG_CEILING_ALT_M};
 use trilink_physics::free_flight_acceleration;
 
 /// Kinematic state: ECEF position (m) and velocity (m/s). What a track reports.
@@ -195,7 +195,78 @@ fn kin_deriv(x: &AugVec, force: Force) -> Vector6<f64> {
 /// Drag acceleration at k = 1 m²/kg: drag is linear in k.
 #[inline]
 fn drag_per_k(r: &Vector3<f64>, v: &Vector3<f64>) -> Vector3<f64> {
-    trilink_physics::atmosphere::drag_acceleration(r, v, 1.0)
+    drag_acceleration(r, v, 1.0)
+}
+
+/// Spacing of the density table (m).
+const AIR_TABLE_STEP_M: f64 = 10.0;
+/// Top of the table (m): where US76's own layered formulation ends; above it the physics
+/// crate's interpolation is one `exp` and is used as it is.
+const AIR_TABLE_TOP_M: f64 = 86_000.0;
+
+/// US76 density at 10 m intervals from the ground to 86 km, made once from
+/// `trilink_physics::atmosphere::density_kg_m3`.
+fn air_table() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let n = (AIR_TABLE_TOP_M / AIR_TABLE_STEP_M).round() as usize;
+        // The top node from below: US76's formula and its upper-table interpolation meet at
+        // 86 km with a small step, and the last cell lies below it.
+        let below_table_top = f64::from_bits(AIR_TABLE_TOP_M.to_bits() - 1);
+        (0..=n)
+            .map(|i| density_kg_m3((i as f64 * AIR_TABLE_STEP_M).min(below_table_top)))
+            .collect()
+    })
+}
+
+/// The simulator's US76 density (kg/m³), below 86 km by linear interpolation in a 10 m table
+/// instead of the standard's power law per call: the same air to within 1e-6 (relative)
+/// between layer bases and 5e-5 next to them (a test sweeps it), for a fraction of the cost —
+/// the power law was a sixth of the tracker's time (docs/decisions/0415). The filter's and
+/// the impact search's drag use it; the simulator keeps the formula.
+
+#[inline]
+pub(crate) fn air_density_kg_m3(alt_m: f64) -> f64 {
+    if (0.0..AIR_TABLE_TOP_M).contains(&alt_m) {
+        let table = air_table();
+        let s = alt_m / AIR_TABLE_STEP_M;
+        let i = s as usize;
+        let (lo, hi) = (table[i], table[i + 1]);
+        lo + (s - i as f64) * (hi - lo)
+    } else {
+        density_kg_m3(alt_m)
+    }
+}
+
+/// Height above the ellipsoid (m) for the drag model: `approx_height_m` (the radius less the
+/// ellipsoid's radius in the same geocentric direction) with that radius, `b (1 − e² cos²φ)^−½`,
+/// from its series to e⁶ instead of a second square root and division. The series' remainder
+/// is under 4 mm; a test holds it to 1 cm of `approx_height_m`, and the drag cannot tell.
+#[inline]
+pub(crate) fn air_height_m(r_m: &Vector3<f64>, r2: f64) -> f64 {
+    let x = E2 * (r_m.x * r_m.x + r_m.y * r_m.y) / r2;
+    r2.sqrt() - B_M * (1.0 + x * (0.5 + x * (0.375 + x * 0.3125)))
+}
+
+/// `trilink_physics::atmosphere::drag_acceleration` with [`air_height_m`] and
+/// [`air_density_kg_m3`]: the same ceiling, the same co-rotating air.
+#[inline]
+pub(crate) fn drag_acceleration(
+    r_m: &Vector3<f64>,
+    v_ecef_mps: &Vector3<f64>,
+    beta_kg_m2: f64,
+) -> Vector3<f64> {
+    let bound = A_M + DRAG_CEILING_ALT_M;
+    let r2 = r_m.norm_squared();
+    if r2 > bound * bound {
+        return Vector3::zeros();
+    }
+    let h = air_height_m(r_m, r2);
+    if h > DRAG_CEILING_ALT_M {
+        return Vector3::zeros();
+    }
+    let rho = air_density_kg_m3(h);
+    -0.5 * rho * v_ecef_mps.norm() / beta_kg_m2 * v_ecef_mps
 }
 
 /// Derivatives of the drag acceleration `−½ ρ(h) k |v| v` (US76 density, k = 1/β).
@@ -209,15 +280,10 @@ struct DragJacobian {
     d_k: Vector3<f64>,
 }
 
-/// The drag Jacobian at `r`, `v` for `k` ≥ 0; `None` above the atmosphere's ceiling, where
-/// drag and all its derivatives are zero.
+/// The drag Jacobian at `r`, `v` for `k` ≥ 0, at the height `h_m` (below the ceiling) where the
+/// density is `rho`: the filter's Φ and the impact search's share it.
 #[inline]
-fn drag_jacobian(r: &Vector3<f64>, v: &Vector3<f64>, k: f64) -> Option<DragJacobian> {
-    let h = approx_height_m(r);
-    if h >= DRAG_CEILING_ALT_M {
-        return None;
-    }
-    let rho = density_kg_m3(h);
+fn drag_jacobian(r: &Vector3<f64>, v: &Vector3<f64>, k: f64, h_m: f64, rho: f64) -> DragJacobian {
     let speed = v.norm();
     let d_velocity = if speed > 0.0 {
         -0.5 * rho * k * (speed * Matrix3::identity() + v * v.transpose() / speed)
@@ -227,31 +293,86 @@ fn drag_jacobian(r: &Vector3<f64>, v: &Vector3<f64>, k: f64) -> Option<DragJacob
     // Density falls with height along the local vertical (the radial direction is within 0.2°
     // of it).
     let step = 50.0;
-    let drho_dh = (density_kg_m3(h + step) - density_kg_m3((h - step).max(0.0)))
-        / (h + step - (h - step).max(0.0));
+    let drho_dh = (air_density_kg_m3(h_m + step) - air_density_kg_m3((h_m - step).max(0.0)))
+        / (h_m + step - (h_m - step).max(0.0));
     let up = r / r.norm();
-    Some(DragJacobian {
+    DragJacobian {
         d_position: (-0.5 * speed * k * drho_dh) * v * up.transpose(),
         d_velocity,
         d_k: -0.5 * rho * speed * v,
-    })
+    }
 }
 
-/// `A·M + B` for the kinematic rows `M` (6 × 10) of Φ: `A` the 6 × 6 Jacobian of the
-/// kinematics with respect to themselves, `B` their Jacobian with respect to thrust and k
-/// (a and k are constant over a prediction, so their rows of Φ stay `[0 I]`).
+/// Drag's derivatives of the acceleration with respect to position and velocity at `x` for
+/// `k` = 1/β, for the impact search's state-transition matrix; `None` above the ceiling.
+///
+/// Also `None` where drag is too weak to matter to Φ over a flight (its time scale
+/// 2/(k ρ |v|) above [`NEGLIGIBLE_DRAG_TAU_S`]: a re-entry vehicle above ≈ 50 km), so the
+/// search can take its long vacuum steps there.
+pub(crate) fn drag_rate_terms(x: &StateVec, k: f64) -> Option<(Matrix3<f64>, Matrix3<f64>)> {
+    let (r, v) = split(x);
+    let h = air_height_m(&r, r.norm_squared());
+    if h >= DRAG_CEILING_ALT_M {
+        return None;
+    }
+    let rho = air_density_kg_m3(h);
+    if 2.0 > NEGLIGIBLE_DRAG_TAU_S * k * rho * v.norm() {
+        return None;
+    }
+    let j = drag_jacobian(&r, &v, k, h, rho);
+    Some((j.d_position, j.d_velocity))
+}
+
+/// Drag whose time scale |v|/|a_drag| is longer than this (s) changes a velocity error by
+/// under 10 % over the minutes left to impact.
+pub(crate) const NEGLIGIBLE_DRAG_TAU_S: f64 = 2_000.0;
+
+/// [`drag_jacobian`] wherever the body is: `None` above the atmosphere's ceiling, where drag
+/// and all its derivatives are zero.
 #[inline]
-fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
+fn drag_jacobian_at(r: &Vector3<f64>, v: &Vector3<f64>, k: f64) -> Option<DragJacobian> {
+    let h = air_height_m(r, r.norm_squared());
+    (h < DRAG_CEILING_ALT_M).then(|| drag_jacobian(r, v, k, h, air_density_kg_m3(h)))
+}
+/// [`kin_deriv`] at one RK4 stage, and `A·M + B` for the kinematic rows `M` (6 × 10) of Φ:
+/// `A` the 6 × 6 Jacobian of the kinematics with respect to themselves, `B` their Jacobian
+/// with respect to thrust and k (a and k are constant over a prediction, so their rows of Φ
+/// stay `[0 I]`). Both share what they need: the height and the density at it. The arithmetic
+/// of each is unchanged (docs/decisions/0415): the drag is [`drag_acceleration`] written out
+/// with its own early-outs, and the drag terms of `A` are
+/// computed only for the model that has drag (a zero block times `M` added nothing).
+#[inline]
+fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
     let r = Vector3::new(x[0], x[1], x[2]);
     let v = Vector3::new(x[3], x[4], x[5]);
+    let mut a = free_flight_acceleration(&r, &v);
     let mut g = accel_position_jacobian(&r);
-    let mut dv = Matrix3::zeros();
-    let mut dk = Vector3::zeros();
-    if force == Force::Drag {
-        if let Some(j) = drag_jacobian(&r, &v, x[IK].max(0.0)) {
-            g += j.d_position;
-            dv = j.d_velocity;
-            dk = j.d_k;
+    let mut drag_terms = None;
+    match force {
+        Force::None => {}
+        Force::Thrust => a += Vector3::new(x[IA], x[IA + 1], x[IA + 2]),
+        Force::Drag => {
+            let r2 = r.norm_squared();
+            let h = air_height_m(&r, r2);
+            let mut rho = None;
+            if x[IK] > 0.0 {
+                // `drag_acceleration(r, v, 1.0)` (this module's): zero outside the ceiling's
+                // bounding sphere or above the ceiling.
+                let bound = A_M + DRAG_CEILING_ALT_M;
+                let per_k = if r2 > bound * bound || h > DRAG_CEILING_ALT_M {
+                    Vector3::zeros()
+                } else {
+                    let rho_h = *rho.get_or_insert_with(|| air_density_kg_m3(h));
+                    -0.5 * rho_h * v.norm() / 1.0 * v
+                };
+                a += per_k * x[IK];
+            }
+            if h < DRAG_CEILING_ALT_M {
+                let rho = *rho.get_or_insert_with(|| air_density_kg_m3(h));
+                let j = drag_jacobian(&r, &v, x[IK].max(0.0), h, rho);
+                g += j.d_position;
+                drag_terms = Some((j.d_velocity, j.d_k));
+            }
         }
     }
     let w2 = 2.0 * OMEGA_RAD_PER_S;
@@ -260,7 +381,10 @@ fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
         .copy_from(&m.fixed_view::<3, NX>(3, 0));
     let top = m.fixed_view::<3, NX>(0, 0);
     let bottom = m.fixed_view::<3, NX>(3, 0);
-    let mut lower = g * top + dv * bottom;
+    let mut lower = g * top;
+    if let Some((dv, _)) = &drag_terms {
+        lower += dv * bottom;
+    }
     // Coriolis: C = [[0, 2w, 0], [-2w, 0, 0], [0, 0, 0]]
     for c in 0..NX {
         lower[(0, c)] += w2 * bottom[(1, c)];
@@ -273,14 +397,17 @@ fn top_rate(x: &AugVec, m: &Top, force: Force) -> Top {
             }
         }
         Force::Drag => {
-            for i in 0..3 {
-                lower[(i, IK)] += dk[i];
+            // Zero above the ceiling, as before (adding a zero changed nothing).
+            if let Some((_, dk)) = &drag_terms {
+                for i in 0..3 {
+                    lower[(i, IK)] += dk[i];
+                }
             }
         }
         Force::None => {}
     }
     out.fixed_view_mut::<3, NX>(3, 0).copy_from(&lower);
-    out
+    (Vector6::new(v.x, v.y, v.z, a.x, a.y, a.z), out)
 }
 
 /// One RK4 step of the augmented state and the kinematic rows of its state-transition matrix.
@@ -292,20 +419,16 @@ fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force) -> (AugVec, Top) 
         }
         y
     };
-    let k1 = kin_deriv(x, force);
-    let m1 = top_rate(x, m, force);
+    let (k1, m1) = stage_rates(x, m, force);
     let x2 = with(x, &k1, 0.5 * h);
     let p2 = m + 0.5 * h * m1;
-    let k2 = kin_deriv(&x2, force);
-    let m2 = top_rate(&x2, &p2, force);
+    let (k2, m2) = stage_rates(&x2, &p2, force);
     let x3 = with(x, &k2, 0.5 * h);
     let p3 = m + 0.5 * h * m2;
-    let k3 = kin_deriv(&x3, force);
-    let m3 = top_rate(&x3, &p3, force);
+    let (k3, m3) = stage_rates(&x3, &p3, force);
     let x4 = with(x, &k3, h);
     let p4 = m + h * m3;
-    let k4 = kin_deriv(&x4, force);
-    let m4 = top_rate(&x4, &p4, force);
+    let (k4, m4) = stage_rates(&x4, &p4, force);
     let d = (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     (
         with(x, &d, 1.0),
@@ -347,8 +470,7 @@ fn deriv(x: &StateVec) -> StateVec {
 #[inline]
 fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
     let (r, v) = split(x);
-    let a = free_flight_acceleration(&r, &v)
-        + trilink_physics::atmosphere::drag_acceleration(&r, &v, beta);
+    let a = free_flight_acceleration(&r, &v) + drag_acceleration(&r, &v, beta);
     StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
 }
 
@@ -363,7 +485,7 @@ pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (St
     let k1 = deriv_drag(x, beta);
     let x2 = x + 0.5 * h * k1;
     let (r_mid, v_mid) = split(&x2);
-    let drag = drag_jacobian(&r_mid, &v_mid, k);
+    let drag = drag_jacobian_at(&r_mid, &v_mid, k);
     let rate = |x: &StateVec, phi: &StateCov| {
         let mut out = a_times(
             phi,
@@ -398,7 +520,7 @@ pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (St
 
 /// ∂(acceleration)/∂r for the point-mass gravity plus the centrifugal term.
 #[inline]
-fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
+pub(crate) fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
     let r2 = r.norm_squared();
     let rn = r2.sqrt();
     let mu_r3 = GM_M3_PER_S2 / (r2 * rn);
@@ -413,7 +535,7 @@ fn accel_position_jacobian(r: &Vector3<f64>) -> Matrix3<f64> {
 /// `A Φ` for the block structure `A = [[0, I], [G, C]]` with the constant Coriolis block `C`,
 /// computed by blocks to avoid a full 6×6 product.
 #[inline]
-fn a_times(phi: &StateCov, g: &Matrix3<f64>) -> StateCov {
+pub(crate) fn a_times(phi: &StateCov, g: &Matrix3<f64>) -> StateCov {
     let w2 = 2.0 * OMEGA_RAD_PER_S;
     let mut out = StateCov::zeros();
     // Top rows: the velocity rows of Φ.
@@ -605,6 +727,77 @@ mod tests {
     use super::*;
     use trilink_physics::atmosphere::drag_acceleration;
     use trilink_physics::{jacobi_integral, rk4_step};
+
+    #[test]
+    fn drag_height_agrees_with_the_physics_crate_height() {
+        // Reference: `approx_height_m` (itself within a metre of the geodetic conversion below
+        // 1000 km, tested in the physics crate), at every latitude and from below the ellipsoid
+        // to above the drag ceiling.
+        let mut worst = 0.0f64;
+        for i in 0..=180 {
+            let lat = -90.0 + i as f64;
+            for h in [
+                -1_000.0, 0.0, 5_000.0, 30_000.0, 86_000.0, 120_000.0, 400_000.0, 900_000.0,
+            ] {
+                let r = trilink_geo::Geodetic::from_degrees(lat, 37.0 * i as f64, h)
+                    .unwrap()
+                    .to_ecef()
+                    .0;
+                let exact = trilink_physics::atmosphere::approx_height_m(&r);
+                worst = worst.max((air_height_m(&r, r.norm_squared()) - exact).abs());
+            }
+        }
+        assert!(worst < 0.01, "{worst} m");
+    }
+
+    #[test]
+    fn tabulated_density_follows_the_us76_formula() {
+        // Reference: the physics crate's US76 (itself tested against pyatmos and the
+        // standard's table). Linear interpolation over 10 m: 1e-6 of the density where the
+        // temperature profile is smooth (3.4e-7 measured), and a corner where a layer's lapse
+        // rate changes (geopotential bases, converted to geometric height) costs at most 5e-5
+        // within a cell (2.4e-5 measured).
+        const R0_M: f64 = 6_356_766.0;
+        let bases_m: Vec<f64> = [11_000.0, 20_000.0, 32_000.0, 47_000.0, 51_000.0, 71_000.0]
+            .iter()
+            .map(|h: &f64| R0_M * h / (R0_M - h))
+            .collect();
+        let (mut worst_smooth, mut worst_corner) = (0.0f64, 0.0f64);
+        let mut alt = -50.0;
+        while alt < 1_000_100.0 {
+            let (fast, exact) = (air_density_kg_m3(alt), density_kg_m3(alt));
+            if !(0.0..AIR_TABLE_TOP_M).contains(&alt) {
+                assert_eq!(fast.to_bits(), exact.to_bits(), "{alt} m");
+            } else {
+                let rel = (fast - exact).abs() / exact;
+                if bases_m.iter().any(|b| (alt - b).abs() < AIR_TABLE_STEP_M) {
+                    worst_corner = worst_corner.max(rel);
+                } else {
+                    worst_smooth = worst_smooth.max(rel);
+                }
+            }
+            alt += if alt < 90_000.0 { 0.731 } else { 97.3 };
+        }
+        eprintln!(
+            "table density: worst {worst_smooth:e} between layer bases, {worst_corner:e} at them"
+        );
+        assert!(worst_smooth < 1e-6, "{worst_smooth:e}");
+        assert!(worst_corner < 5e-5, "{worst_corner:e}");
+        // And the drag built on it, against the physics crate's.
+        let r = trilink_geo::Geodetic::from_degrees(39.0, 128.0, 23_456.0)
+            .unwrap()
+            .to_ecef()
+            .0;
+        let v = Vector3::new(-900.0, 1200.0, -700.0);
+        let (fast, exact) = (
+            super::drag_acceleration(&r, &v, 800.0),
+            drag_acceleration(&r, &v, 800.0),
+        );
+        assert!(
+            (fast - exact).norm() < 1e-5 * exact.norm(),
+            "{fast} vs {exact}"
+        );
+    }
 
     fn leo_like() -> AugVec {
         // 300 km up over the equator, moving north-east at 6 km/s.
