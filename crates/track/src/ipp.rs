@@ -18,10 +18,9 @@
 use nalgebra::{Matrix2, Matrix3, Vector3};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 
-use crate::motion::{
-    a_times, accel_position_jacobian, drag_acceleration, drag_rate_terms, rk4_state_drag, StateCov,
-    StateVec,
-};
+use trilink_physics::atmosphere::drag_acceleration;
+
+use crate::motion::{rk4_state_drag, rk4_with_stm, rk4_with_stm_drag, StateCov, StateVec};
 
 /// χ² quantile with 2 degrees of freedom at 0.95: `−2 ln 0.05`.
 pub const CHI2_2DOF_95: f64 = 5.991_464_547_107_979;
@@ -125,20 +124,23 @@ pub fn ellipse_95(cov_en: &Matrix2<f64>) -> (f64, f64, f64) {
     )
 }
 
+/// Longest step of the state-transition integration (s): Φ varies on the orbital time scale
+/// (~1 h), so 60 s steps change the ground ellipse by far less than a metre.
+const STM_STEP_S: f64 = 60.0;
 /// Below this height drag matters, and steps are kept short.
 const AIR_TOP_M: f64 = 120_000.0;
 /// Drag changes the speed on a time scale of tens of seconds even low down (|v|/|a| ≈ 20–60 s),
-/// so 5 s RK4 steps follow it.
+/// so 5 s RK4 steps follow it; Φ is smoother still.
 const AIR_STEP_S: f64 = 5.0;
-/// Steps in the air as a fraction of the drag time scale τ = |v|/|a_drag|: drag's Jacobian
-/// along the velocity is −2/τ, and RK4 turns that damping into growth beyond about 1.4 τ. At
-/// 0.7 τ it damps an error by 0.31 per step where the exact decay is 0.25: stable and on the
-/// safe side.
-const DRAG_STEP_TAU_FRACTION: f64 = 0.7;
-/// Longest descent of one step in the air (m): a fast re-entry falls through several of the
-/// density's scale heights (7 km) in a 5 s step, and meets a thousand times the drag halfway
-/// down that it had at the top.
-const MAX_AIR_DESCENT_M: f64 = 3_000.0;
+const AIR_STM_STEP_S: f64 = 10.0;
+/// Steps of Φ in the air as a fraction of the drag time scale τ: RK4 damps an error by
+/// 0.31 per 0.7 τ where the exact decay is 0.25, stable and on the safe side, at a quarter of
+/// the cost of the state search's 0.3 τ.
+const STM_DRAG_STEP_FRACTION: f64 = 0.7;
+/// Longest descent of one step of Φ in the air (m).
+const MAX_STM_DESCENT_M: f64 = 3_000.0;
+/// Floor of the drag-limited steps of Φ (s), against a runaway in a pathological state.
+const MIN_STM_DRAG_STEP_S: f64 = 0.05;
 
 /// Height above the ellipsoid, cheap (no iteration); within a metre of the exact value below
 /// 1000 km, which is all the crossing search needs.
@@ -157,12 +159,50 @@ pub fn ground_crossing(
 ) -> Option<GroundPoint> {
     let sign = if forward { 1.0 } else { -1.0 };
     let beta = if forward { cfg.drag_beta_kg_m2 } else { 0.0 };
-    let mut nodes = Vec::with_capacity(64);
-    let nominal = find_crossing(x, forward, beta, cfg, false, Some(&mut nodes))?;
+    let nominal = find_crossing(x, forward, beta, cfg, false)?;
     let (xc, total_s) = (nominal.state, nominal.elapsed_s);
-    // 3. State-transition matrix over the whole arc, along the states the search has just
-    // flown (docs/decisions/0415), with drag's derivatives where it flew through air.
-    let phi = stm_along(x, &nodes, beta);
+    // 3. State-transition matrix over the whole arc, in long steps.
+    // Long steps in vacuum; short ones where drag acts (below 120 km).
+    let mut xphi = *x;
+    let mut phi = StateCov::identity();
+    let mut done = 0.0;
+    while done < total_s - 1e-9 {
+        let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
+        let h = if in_air {
+            // Drag damps a velocity error on the time scale τ = |v|/|a_drag|, and its
+            // Jacobian along the velocity is −2/τ: RK4 steps longer than about 1.4 τ turn that
+            // damping into growth. A slowed low-β body low down has τ of a few seconds, where
+            // the fixed 10 s steps made its impact ellipse kilometres wide around misses of
+            // tens of metres.
+            // A fast re-entry also falls through several of the density's scale heights
+            // (7 km) within a step of that length, and the drag it meets halfway down a 10 s
+            // step at 3 km/s downwards is a thousand times what it was at the top: the descent
+            // per step is held to 3 km as well.
+            let r = Vector3::new(xphi[0], xphi[1], xphi[2]);
+            let v = Vector3::new(xphi[3], xphi[4], xphi[5]);
+            let a_drag = drag_acceleration(&r, &v, beta).norm();
+            let mut step = AIR_STM_STEP_S;
+            if a_drag > 0.0 {
+                step = step.min(STM_DRAG_STEP_FRACTION * v.norm() / a_drag);
+            }
+            let sink_mps = -v.dot(&r) / r.norm();
+            if sink_mps > 0.0 {
+                step = step.min(MAX_STM_DESCENT_M / sink_mps);
+            }
+            step.max(MIN_STM_DRAG_STEP_S)
+        } else {
+            STM_STEP_S
+        }
+        .min(total_s - done);
+        let (nx, np) = if in_air {
+            rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
+        } else {
+            rk4_with_stm(&xphi, &phi, sign * h)
+        };
+        xphi = nx;
+        phi = np;
+        done += h;
+    }
     let p_end = phi * p * phi.transpose();
     if !p_end.iter().all(|v| v.is_finite()) {
         // Nothing worth reporting: an ellipse is either a number or not made.
@@ -228,7 +268,7 @@ fn beta_spread_en(
         if !usable {
             continue;
         }
-        if let Some(end) = find_crossing(x, true, beta, cfg, true, None) {
+        if let Some(end) = find_crossing(x, true, beta, cfg, true) {
             let xe = end.state;
             let d = ecef_to_enu * (Vector3::new(xe[0], xe[1], xe[2]) - r_nom);
             let d_en = nalgebra::Vector2::new(d.x, d.y);
@@ -293,7 +333,6 @@ fn find_crossing(
     beta: f64,
     cfg: &CrossingConfig,
     vertical_stop: bool,
-    mut nodes: Option<&mut Vec<(f64, StateVec)>>,
 ) -> Option<Crossing> {
     let sign = if forward { 1.0 } else { -1.0 };
     let mut h0 = approx_height_m(x);
@@ -322,18 +361,6 @@ fn find_crossing(
         if h0 < speed * step {
             step = (h0 / speed).clamp(0.5, cfg.step_s);
         }
-        if beta > 0.0 && h0 >= AIR_TOP_M {
-            // Nor does a long vacuum step carry the body deep into the air: Φ's step ending
-            // there would take drag's Jacobian at its end over the whole step, which diverges
-            // for a fast re-entry (measured: ellipses of 10⁹ m on hwasong-18). It ends at most
-            // one air step's descent below the top of the air.
-            let r = xs.fixed_rows::<3>(0);
-            let sink_mps = -xs.fixed_rows::<3>(3).dot(&r) / r.norm();
-            if sink_mps > 0.0 {
-                let reach_s = (h0 - AIR_TOP_M + MAX_AIR_DESCENT_M) / sink_mps;
-                step = step.min(reach_s.max(MIN_DRAG_STEP_S));
-            }
-        }
         if h0 < AIR_TOP_M {
             air_entry.get_or_insert(xs);
             if beta > 0.0 && vertical_stop {
@@ -350,7 +377,7 @@ fn find_crossing(
                     step = step.min(scale_s.clamp(MIN_DRAG_STEP_S, cfg.step_s));
                 }
             } else if beta > 0.0 {
-                step = step.min(air_step_s(&xs, beta));
+                step = step.min(AIR_STEP_S);
             }
         }
         let next = rk4_state_drag(&xs, sign * step, beta);
@@ -380,9 +407,6 @@ fn find_crossing(
                 });
             }
         }
-        if let Some(n) = nodes.as_deref_mut() {
-            n.push((sign * step, next));
-        }
         xs = next;
         elapsed += step;
         h0 = h1;
@@ -406,120 +430,11 @@ fn find_crossing(
             break;
         }
     }
-    if let Some(n) = nodes {
-        n.push((sign * dt, xc));
-    }
     Some(Crossing {
         state: xc,
         elapsed_s: elapsed + dt,
         air_entry: air_entry.unwrap_or(xs),
     })
-}
-
-/// Step (s) of the nominal crossing search in the air: 5 s, shortened where drag acts fast
-/// (a fraction of its time scale) or the body falls fast (a few km of descent), with a floor
-/// against a pathological state.
-fn air_step_s(x: &StateVec, beta: f64) -> f64 {
-    let r = Vector3::new(x[0], x[1], x[2]);
-    let v = Vector3::new(x[3], x[4], x[5]);
-    let mut step = AIR_STEP_S;
-    let a_drag = drag_acceleration(&r, &v, beta).norm();
-    if a_drag > 0.0 {
-        step = step.min(DRAG_STEP_TAU_FRACTION * v.norm() / a_drag);
-    }
-    let sink_mps = -v.dot(&r) / r.norm();
-    if sink_mps > 0.0 {
-        step = step.min(MAX_AIR_DESCENT_M / sink_mps);
-    }
-    step.max(MIN_DRAG_STEP_S)
-}
-
-/// The variational equations' matrix at one state: gravity's gradient and, in the air, drag's
-/// derivatives with respect to position and velocity (so that a velocity error decays in the
-/// air as the body's speed does).
-struct Rates {
-    g: Matrix3<f64>,
-    drag_v: Option<Matrix3<f64>>,
-}
-
-impl Rates {
-    fn at(x: &StateVec, beta: f64) -> Self {
-        let r = x.fixed_rows::<3>(0).into_owned();
-        let mut g = accel_position_jacobian(&r);
-        let mut drag_v = None;
-        if beta > 0.0 {
-            if let Some((d_r, d_v)) = drag_rate_terms(x, 1.0 / beta) {
-                g += d_r;
-                drag_v = Some(d_v);
-            }
-        }
-        Self { g, drag_v }
-    }
-
-    /// `A Φ`.
-    fn times(&self, phi: &StateCov) -> StateCov {
-        let mut out = a_times(phi, &self.g);
-        if let Some(d_v) = &self.drag_v {
-            let extra = d_v * phi.fixed_view::<3, 6>(3, 0);
-            let mut lower = out.fixed_view_mut::<3, 6>(3, 0);
-            lower += extra;
-        }
-        out
-    }
-}
-
-/// State-transition matrix from `x0` along the states `nodes` (each with the signed step that
-/// reached it) of a crossing search flown with drag `beta` (0 for none): the variational
-/// equations `Φ' = A Φ` (gravity gradient, centrifugal and Coriolis terms, and in the air
-/// drag's derivatives) by classical RK4 for a linear system, with `A` taken at states the
-/// search has already flown. In vacuum two equal steps of the search make one RK4 step with
-/// their shared node as the middle; a step left over, and every step in the air (whose length
-/// the search has fitted to the drag time scale), takes its middle from cubic Hermite
-/// interpolation of its two ends' positions and velocities. Flying the trajectory again beside
-/// Φ doubled the drag evaluations, the dearest part of an impact prediction
-/// (docs/decisions/0415). A test holds the result against a 0.05 s RK4 of the state and Φ
-/// together.
-fn stm_along(x0: &StateVec, nodes: &[(f64, StateVec)], beta: f64) -> StateCov {
-    fn rk4(phi: &StateCov, h: f64, a0: &Rates, am: &Rates, a1: &Rates) -> StateCov {
-        let k1 = a0.times(phi);
-        let k2 = am.times(&(phi + (0.5 * h) * k1));
-        let k3 = am.times(&(phi + (0.5 * h) * k2));
-        let k4 = a1.times(&(phi + h * k3));
-        phi + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    }
-    let mut phi = StateCov::identity();
-    let mut x_prev = *x0;
-    let mut a_prev = Rates::at(x0, beta);
-    let mut i = 0;
-    while i < nodes.len() {
-        let (h, x1) = nodes[i];
-        let a1 = Rates::at(&x1, beta);
-        let in_vacuum = a_prev.drag_v.is_none() && a1.drag_v.is_none();
-        let pair = nodes
-            .get(i + 1)
-            .filter(|n| in_vacuum && (n.0 - h).abs() <= 1e-12 * h.abs())
-            .map(|n| (n.1, Rates::at(&n.1, beta)))
-            .filter(|(_, a2)| a2.drag_v.is_none());
-        if let Some((x2, a2)) = pair {
-            phi = rk4(&phi, 2.0 * h, &a_prev, &a1, &a2);
-            (x_prev, a_prev) = (x2, a2);
-            i += 2;
-        } else {
-            let (r0, v0) = (x_prev.fixed_rows::<3>(0), x_prev.fixed_rows::<3>(3));
-            let (r1, v1) = (x1.fixed_rows::<3>(0), x1.fixed_rows::<3>(3));
-            let mut xm = StateVec::zeros();
-            xm.fixed_rows_mut::<3>(0)
-                .copy_from(&(0.5 * (r0 + r1) + (h / 8.0) * (v0 - v1)));
-            // The Hermite middle's velocity: the mean less the ends' curvature term.
-            xm.fixed_rows_mut::<3>(3)
-                .copy_from(&(1.5 * (r1 - r0) / h - 0.25 * (v0 + v1)));
-            let am = Rates::at(&xm, beta);
-            phi = rk4(&phi, h, &a_prev, &am, &a1);
-            (x_prev, a_prev) = (x1, a1);
-            i += 1;
-        }
-    }
-    phi
 }
 
 #[cfg(test)]
@@ -587,75 +502,6 @@ mod tests {
         assert!(gp.semi_major_m > gp.semi_minor_m && gp.semi_minor_m > 0.0);
     }
 
-    #[test]
-    fn stm_along_the_search_matches_a_fine_integration_of_the_variational_equations() {
-        // Reference: the state and Φ together by RK4 at 0.05 s (`rk4_with_stm_drag`, drag in
-        // the state and in Φ) over the same time of flight. The position
-        // block of Φ P Φᵀ, which is all the ground ellipse uses, must agree to 1e-7 (relative,
-        // Frobenius). Cases: a midcourse state flown to impact in vacuum and with drag, a body
-        // at 60 km descending into the air, the lofted shot, and a launch flown backwards.
-        use crate::motion::{rk4_with_stm, rk4_with_stm_drag};
-        let (x_mid, p) = midcourse();
-        let site = Geodetic::from_degrees(39.0, 131.0, 60_000.0).unwrap();
-        let r_low = site.to_ecef().0;
-        let v_low = LocalFrame::new(site).rotate_to_ecef(&Vector3::new(1700.0, 1000.0, -1500.0));
-        let x_low = StateVec::new(r_low.x, r_low.y, r_low.z, v_low.x, v_low.y, v_low.z);
-        let cases = [
-            (x_mid, true, 0.0),
-            (x_mid, true, 3000.0),
-            (x_mid, true, 200.0),
-            (x_low, true, 3000.0),
-            (x_low, true, 150.0),
-            (x_mid, false, 0.0),
-        ];
-        for (x0, forward, beta) in cases {
-            let cfg = CrossingConfig {
-                drag_beta_kg_m2: beta,
-                ..CrossingConfig::default()
-            };
-            let mut nodes = Vec::new();
-            let c = find_crossing(&x0, forward, beta, &cfg, false, Some(&mut nodes)).unwrap();
-            let phi = stm_along(&x0, &nodes, beta);
-            let total: f64 = nodes.iter().map(|n| n.0).sum();
-            assert!(
-                (total.abs() - c.elapsed_s).abs() < 1e-9,
-                "{total} vs {}",
-                c.elapsed_s
-            );
-            let n = (c.elapsed_s / 0.05).ceil();
-            let h = total / n;
-            let (mut xf, mut phi_f) = (x0, StateCov::identity());
-            for _ in 0..n as usize {
-                (xf, phi_f) = if beta > 0.0 {
-                    rk4_with_stm_drag(&xf, &phi_f, h, beta)
-                } else {
-                    rk4_with_stm(&xf, &phi_f, h)
-                };
-            }
-            assert!(
-                (xf - c.state).fixed_rows::<3>(0).norm() < 50.0,
-                "{xf:?} vs {:?}",
-                c.state
-            );
-            let pos = |f: &StateCov| {
-                (f * p * f.transpose())
-                    .fixed_view::<3, 3>(0, 0)
-                    .into_owned()
-            };
-            let err = (pos(&phi) - pos(&phi_f)).norm() / pos(&phi_f).norm();
-            // The former way (the state flown again beside Φ in 60 s steps, 10 s in the
-            // air, without drag in Φ) measured 8e-9–7e-7 here against a reference without it.
-            // In the air Φ now follows drag at steps of 0.7 of its time scale, and leaves out
-            // drag whose time scale exceeds 2000 s: measured 1e-4–5.3e-3 (an ellipse half a
-            // per cent off at most), 7e-8–1e-7 in vacuum.
-            let tol = if beta > 0.0 { 1e-2 } else { 1e-7 };
-            assert!(
-                err < tol,
-                "forward {forward} β {beta}: relative error {err:.2e}"
-            );
-        }
-    }
-
     /// East-north offset (m) of `r` from the ground point `site`.
     fn en_offset(site: &Geodetic, r: &Vector3<f64>) -> nalgebra::Vector2<f64> {
         let frame = LocalFrame::new(*site);
@@ -707,8 +553,8 @@ mod tests {
             StateVec::new(r.0.x, r.0.y, r.0.z, v.x, v.y, v.z)
         };
         // A hwasong-18 re-entry vehicle 750 km up, 96 s from impact (a tracker state from a
-        // seed-1 run): the search's 20 s vacuum steps must not carry it deep into the air in
-        // one step, where Φ diverged to ellipses of 10⁹ m.
+        // seed-1 run), which Φ integrated along the search's own 20 s steps turned into
+        // ellipses of 10⁹ m.
         let above = StateVec::new(
             -3_748_788.9,
             3_674_112.9,
@@ -781,7 +627,7 @@ mod tests {
         let mut offsets = Vec::with_capacity(n);
         for _ in 0..n {
             let z = StateVec::from_fn(|_, _| StandardNormal.sample(&mut rng));
-            let xc = find_crossing(&(x0 + l * z), true, 0.0, &cfg, false, None)
+            let xc = find_crossing(&(x0 + l * z), true, 0.0, &cfg, false)
                 .unwrap()
                 .state;
             offsets.push(en_offset(&gp.site, &Vector3::new(xc[0], xc[1], xc[2])));
@@ -868,9 +714,7 @@ mod tests {
         let x_low = StateVec::new(r_low.x, r_low.y, r_low.z, v_low.x, v_low.y, v_low.z);
         for (x, beta) in [(x0, lo), (x0, 300.0), (x_low, lo), (x_low, 1000.0)] {
             let nominal = fine_impact(&x, cfg.drag_beta_kg_m2);
-            let fast = find_crossing(&x, true, beta, &cfg, true, None)
-                .unwrap()
-                .state;
+            let fast = find_crossing(&x, true, beta, &cfg, true).unwrap().state;
             let fine = fine_impact(&x, beta);
             let err = (Vector3::new(fast[0], fast[1], fast[2]) - fine).norm();
             let offset = (fine - nominal).norm();

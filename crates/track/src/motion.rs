@@ -303,30 +303,6 @@ fn drag_jacobian(r: &Vector3<f64>, v: &Vector3<f64>, k: f64, h_m: f64, rho: f64)
     }
 }
 
-/// Drag's derivatives of the acceleration with respect to position and velocity at `x` for
-/// `k` = 1/β, for the impact search's state-transition matrix; `None` above the ceiling.
-///
-/// Also `None` where drag is too weak to matter to Φ over a flight (its time scale
-/// 2/(k ρ |v|) above [`NEGLIGIBLE_DRAG_TAU_S`]: a re-entry vehicle above ≈ 50 km), so the
-/// search can take its long vacuum steps there.
-pub(crate) fn drag_rate_terms(x: &StateVec, k: f64) -> Option<(Matrix3<f64>, Matrix3<f64>)> {
-    let (r, v) = split(x);
-    let h = air_height_m(&r, r.norm_squared());
-    if h >= DRAG_CEILING_ALT_M {
-        return None;
-    }
-    let rho = air_density_kg_m3(h);
-    if 2.0 > NEGLIGIBLE_DRAG_TAU_S * k * rho * v.norm() {
-        return None;
-    }
-    let j = drag_jacobian(&r, &v, k, h, rho);
-    Some((j.d_position, j.d_velocity))
-}
-
-/// Drag whose time scale |v|/|a_drag| is longer than this (s) changes a velocity error by
-/// under 10 % over the minutes left to impact.
-pub(crate) const NEGLIGIBLE_DRAG_TAU_S: f64 = 2_000.0;
-
 /// [`drag_jacobian`] wherever the body is: `None` above the atmosphere's ceiling, where drag
 /// and all its derivatives are zero.
 #[inline]
