@@ -7,7 +7,7 @@ use common::*;
 use nalgebra::Vector3;
 use trilink_geo::LocalFrame;
 use trilink_physics::{free_flight_acceleration, rk4_step, Ending, ObjectKind, State6, Trajectory};
-use trilink_track::{TrackUpdate, Tracker, TrackerConfig};
+use trilink_track::{TrackUpdate, TrackerConfig};
 
 /// Flies `s0` from `t0_s` for `duration_s` at 0.1 s (the simulator's step) with a thrust
 /// acceleration of `thrust_mps2(t)` along the velocity (a gravity turn), gravity and the
@@ -96,18 +96,6 @@ fn radars() -> Vec<Radar> {
     .collect()
 }
 
-fn run(s: &Scenario) -> Vec<TrackUpdate> {
-    let mut tr = Tracker::new(&s.sensors, TrackerConfig::default()).unwrap();
-    let mut out = Vec::new();
-    for d in &s.detections {
-        tr.process(d).unwrap();
-        out.extend(tr.drain_updates());
-    }
-    tr.close();
-    out.extend(tr.drain_updates());
-    out
-}
-
 fn distance(o: &Trajectory, u: &TrackUpdate) -> f64 {
     let Some(x) = o.state_at(u.time_s) else {
         return f64::INFINITY;
@@ -191,7 +179,7 @@ fn the_track_of_a_thrusting_stack_stays_on_the_upper_stage_after_staging() {
             220.0,
             seed,
         );
-        if let Err(e) = check_identity(&s, &run(&s), split_s) {
+        if let Err(e) = check_identity(&s, &run(&s, TrackerConfig::default()).0, split_s) {
             failures.push(format!("seed {seed}: {e}"));
         }
     }
@@ -211,7 +199,7 @@ fn a_synthetic_staging_keeps_its_identities() {
             end_s,
             seed,
         );
-        if let Err(e) = check_identity(&s, &run(&s), split_s) {
+        if let Err(e) = check_identity(&s, &run(&s, TrackerConfig::default()).0, split_s) {
             failures.push(format!("seed {seed}: {e}"));
         }
     }

@@ -5,19 +5,7 @@ mod common;
 use common::*;
 use std::collections::HashMap;
 use trilink_geo::{Ecef, Geodetic};
-use trilink_track::{TrackUpdate, Tracker, TrackerConfig};
-
-fn run(s: &Scenario, cfg: TrackerConfig) -> (Vec<TrackUpdate>, Tracker) {
-    let mut tr = Tracker::new(&s.sensors, cfg).unwrap();
-    let mut out = Vec::new();
-    for d in &s.detections {
-        tr.process(d).unwrap();
-        out.extend(tr.drain_updates());
-    }
-    tr.close();
-    out.extend(tr.drain_updates());
-    (out, tr)
-}
+use trilink_track::{TrackUpdate, TrackerConfig};
 
 /// Position error of an update against the object it is closest to.
 fn nearest_object(s: &Scenario, u: &TrackUpdate) -> (usize, f64) {

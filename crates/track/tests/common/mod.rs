@@ -273,3 +273,20 @@ pub fn free_flight_anees(
     }
     sums.iter().map(|s| s / runs as f64).collect()
 }
+
+/// Every update the tracker makes on `s` with `cfg`, to the end (tracks closed), and the
+/// tracker itself for its statistics.
+pub fn run(
+    s: &Scenario,
+    cfg: trilink_track::TrackerConfig,
+) -> (Vec<trilink_track::TrackUpdate>, trilink_track::Tracker) {
+    let mut tr = trilink_track::Tracker::new(&s.sensors, cfg).unwrap();
+    let mut out = Vec::new();
+    for d in &s.detections {
+        tr.process(d).unwrap();
+        out.extend(tr.drain_updates());
+    }
+    tr.close();
+    out.extend(tr.drain_updates());
+    (out, tr)
+}
