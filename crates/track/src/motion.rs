@@ -224,7 +224,6 @@ fn air_table() -> &'static [f64] {
 /// between layer bases and 5e-5 next to them (a test sweeps it), for a fraction of the cost —
 /// the power law was a sixth of the tracker's time (docs/decisions/0415). The filter's and
 /// the impact search's drag use it; the simulator keeps the formula.
-
 #[inline]
 pub(crate) fn air_density_kg_m3(alt_m: f64) -> f64 {
     if (0.0..AIR_TABLE_TOP_M).contains(&alt_m) {
