@@ -97,8 +97,8 @@ pub trait MotionModel {
 pub enum Force {
     /// None: free flight; the thrust acceleration is held at zero.
     None,
-    /// Thrust: the acceleration state acts on the velocity and wanders as a Wiener process
-    /// (nearly-constant acceleration).
+    /// Thrust: the acceleration state acts on the velocity, grows as the rocket equation says
+    /// ([`ThrustDrift`]) and wanders as a Wiener process around that growth.
     Thrust,
     /// Drag of the US76 atmosphere at the estimated inverse ballistic coefficient; the thrust
     /// acceleration is held at zero.
@@ -120,6 +120,10 @@ pub struct Ballistic {
     pub force: Force,
     /// [`Force::Thrust`]: PSD of the white jerk that moves the thrust acceleration (m²/s⁵).
     pub q_jerk_m2_s5: f64,
+    /// [`Force::Thrust`]: effective exhaust velocity vₑ (m/s) of the rocket equation that makes
+    /// the thrust acceleration grow as the propellant burns ([`ThrustDrift`]); infinite for a
+    /// thrust acceleration that only wanders.
+    pub exhaust_velocity_mps: f64,
     /// [`Force::Drag`]: PSD of the random walk of k (m⁴ kg⁻² s⁻¹).
     pub q_inv_beta: f64,
     /// Models without thrust: σ of the acceleration state they reset to zero (m/s²). It is
@@ -136,6 +140,7 @@ impl Ballistic {
             q_psd_m2_s3,
             force: Force::None,
             q_jerk_m2_s5: 0.0,
+            exhaust_velocity_mps: f64::INFINITY,
             q_inv_beta: 0.0,
             accel_sigma_mps2: 5.0,
             max_step_s: 10.0,
@@ -143,14 +148,17 @@ impl Ballistic {
         }
     }
 
-    /// A thrusting body: gravity plus the estimated thrust acceleration, which wanders with
-    /// white jerk of PSD `q_jerk_m2_s5`; `q_psd_m2_s3` covers what a slowly varying thrust
-    /// leaves out (staging, throttling). The "boost" model of the IMM.
-    pub fn boost(q_psd_m2_s3: f64, q_jerk_m2_s5: f64) -> Self {
+    /// A thrusting body: gravity plus the estimated thrust acceleration, which grows as the
+    /// rocket equation says for an exhaust velocity `exhaust_velocity_mps` ([`ThrustDrift`];
+    /// `f64::INFINITY` holds it constant) and wanders with white jerk of PSD `q_jerk_m2_s5`;
+    /// `q_psd_m2_s3` covers what a slowly varying thrust leaves out (staging, throttling). The
+    /// "boost" model of the IMM.
+    pub fn boost(q_psd_m2_s3: f64, q_jerk_m2_s5: f64, exhaust_velocity_mps: f64) -> Self {
         Self {
             q_psd_m2_s3,
             force: Force::Thrust,
             q_jerk_m2_s5,
+            exhaust_velocity_mps,
             q_inv_beta: 0.0,
             accel_sigma_mps2: 0.0,
             max_step_s: 5.0,
@@ -166,6 +174,7 @@ impl Ballistic {
             q_psd_m2_s3,
             force: Force::Drag,
             q_jerk_m2_s5: 0.0,
+            exhaust_velocity_mps: f64::INFINITY,
             q_inv_beta,
             accel_sigma_mps2: 5.0,
             max_step_s: 2.0,
@@ -309,6 +318,83 @@ fn drag_jacobian_at(r: &Vector3<f64>, v: &Vector3<f64>, k: f64) -> Option<DragJa
     let h = air_height_m(r, r.norm_squared());
     (h < DRAG_CEILING_ALT_M).then(|| drag_jacobian(r, v, k, h, air_density_kg_m3(h)))
 }
+/// Least mass, as a fraction of the mass at its start, that one prediction lets a thrusting body
+/// burn down to. The growth of [`ThrustDrift`] is singular where the propellant would run out
+/// (at a 300 m/s² burnout and vₑ = 2,700 m/s that is 9 s ahead); a boost model left predicting
+/// a body that has burnt out would otherwise send its thrust estimate to infinity. Between two
+/// updates no stage burns half its mass: the kn-23 class takes 9 s to double its acceleration
+/// at the end of its burn, and the revisit intervals are 1–5 s.
+const MIN_MASS_FRACTION: f64 = 0.5;
+
+/// The thrust acceleration of a rocket burning at constant thrust F and mass flow ṁ, over one
+/// prediction from its estimate `a₀`. With vₑ = F/ṁ the effective exhaust velocity,
+/// `m(τ)/m₀ = 1 − |a₀| τ / vₑ`, so `a(τ) = a₀ / (1 − |a₀| τ / vₑ)`: `da/dt = |a| a / vₑ`, the
+/// growth a constant-acceleration model lags behind (the fitted kn-23 class goes from 61 to
+/// 310 m/s² in its 30 s burn). Run backwards (τ < 0) it is the mass the body had, which is what
+/// the launch point's back-propagation needs. Drag and the pitch programme are what the white
+/// jerk still covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThrustDrift {
+    a0: Vector3<f64>,
+    /// |a₀| / vₑ (1/s): the fraction of the mass burnt per second at the start.
+    burn_rate_per_s: f64,
+    exhaust_velocity_mps: f64,
+}
+
+impl ThrustDrift {
+    /// `None` when there is nothing to drift: no thrust estimate or an infinite vₑ.
+    pub(crate) fn new(x: &AugVec, exhaust_velocity_mps: f64) -> Option<Self> {
+        let a0 = Vector3::new(x[IA], x[IA + 1], x[IA + 2]);
+        let burn_rate_per_s = a0.norm() / exhaust_velocity_mps;
+        (burn_rate_per_s > 0.0 && burn_rate_per_s.is_finite()).then_some(Self {
+            a0,
+            burn_rate_per_s,
+            exhaust_velocity_mps,
+        })
+    }
+
+    /// The remaining mass fraction `τ` after the start, and whether it is floored at
+    /// [`MIN_MASS_FRACTION`].
+    #[inline]
+    fn mass_fraction(&self, tau_s: f64) -> (f64, bool) {
+        let f = 1.0 - self.burn_rate_per_s * tau_s;
+        if f < MIN_MASS_FRACTION {
+            (MIN_MASS_FRACTION, true)
+        } else {
+            (f, false)
+        }
+    }
+
+    /// The thrust acceleration `τ` after the start (m/s²).
+    #[inline]
+    pub(crate) fn accel(&self, tau_s: f64) -> Vector3<f64> {
+        self.a0 / self.mass_fraction(tau_s).0
+    }
+
+    /// `∂a(τ)/∂a₀`: `s I + s² (τ/vₑ) a₀ a₀ᵀ/|a₀|` with `s = 1/(1 − |a₀|τ/vₑ)`; only `s I` where
+    /// the mass fraction is floored, since there `a` no longer depends on `|a₀|`.
+    #[inline]
+    pub(crate) fn jacobian(&self, tau_s: f64) -> Matrix3<f64> {
+        let (f, floored) = self.mass_fraction(tau_s);
+        let s = 1.0 / f;
+        let mut j = Matrix3::from_diagonal_element(s);
+        if !floored {
+            let norm = self.burn_rate_per_s * self.exhaust_velocity_mps;
+            j += (s * s * tau_s / (self.exhaust_velocity_mps * norm)) * (self.a0 * self.a0.transpose());
+        }
+        j
+    }
+
+    /// `x` with its thrust acceleration replaced by the one `τ` after the start.
+    #[inline]
+    fn set(&self, x: &mut AugVec, tau_s: f64) {
+        let a = self.accel(tau_s);
+        for i in 0..3 {
+            x[IA + i] = a[i];
+        }
+    }
+}
+
 /// [`kin_deriv`] at one RK4 stage, and `A·M + B` for the kinematic rows `M` (6 × 10) of Φ:
 /// `A` the 6 × 6 Jacobian of the kinematics with respect to themselves, `B` their Jacobian
 /// with respect to thrust and k (a and k are constant over a prediction, so their rows of Φ
@@ -317,7 +403,12 @@ fn drag_jacobian_at(r: &Vector3<f64>, v: &Vector3<f64>, k: f64) -> Option<DragJa
 /// with its own early-outs, and the drag terms of `A` are
 /// computed only for the model that has drag (a zero block times `M` added nothing).
 #[inline]
-fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
+fn stage_rates(
+    x: &AugVec,
+    m: &Top,
+    force: Force,
+    thrust_jacobian: Option<&Matrix3<f64>>,
+) -> (Vector6<f64>, Top) {
     let r = Vector3::new(x[0], x[1], x[2]);
     let v = Vector3::new(x[3], x[4], x[5]);
     let mut a = free_flight_acceleration(&r, &v);
@@ -366,11 +457,21 @@ fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
         lower[(1, c)] -= w2 * bottom[(0, c)];
     }
     match force {
-        Force::Thrust => {
-            for i in 0..3 {
-                lower[(i, IA + i)] += 1.0;
+        Force::Thrust => match thrust_jacobian {
+            // The velocity's rate depends on a(τ), which depends on a₀ through the drift.
+            Some(j) => {
+                for i in 0..3 {
+                    for c in 0..3 {
+                        lower[(i, IA + c)] += j[(i, c)];
+                    }
+                }
             }
-        }
+            None => {
+                for i in 0..3 {
+                    lower[(i, IA + i)] += 1.0;
+                }
+            }
+        },
         Force::Drag => {
             // Zero above the ceiling, as before (adding a zero changed nothing).
             if let Some((_, dk)) = &drag_terms {
@@ -385,46 +486,53 @@ fn stage_rates(x: &AugVec, m: &Top, force: Force) -> (Vector6<f64>, Top) {
     (Vector6::new(v.x, v.y, v.z, a.x, a.y, a.z), out)
 }
 
+/// The thrust of a [`ThrustDrift`] over one RK4 step: the drift and the step's start, counted
+/// from the start of the prediction (s).
+type DriftAt<'a> = Option<(&'a ThrustDrift, f64)>;
+
+/// `x + s·d` in the kinematic elements, and the drifting thrust `τ` into the step.
+#[inline]
+fn stage_state(x: &AugVec, d: &Vector6<f64>, s: f64, drift: DriftAt, tau_s: f64) -> AugVec {
+    let mut y = *x;
+    for i in 0..6 {
+        y[i] += s * d[i];
+    }
+    if let Some((dr, t0)) = drift {
+        dr.set(&mut y, t0 + tau_s);
+    }
+    y
+}
+
 /// One RK4 step of the augmented state and the kinematic rows of its state-transition matrix.
-fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force) -> (AugVec, Top) {
-    let with = |x: &AugVec, d: &Vector6<f64>, s: f64| {
-        let mut y = *x;
-        for i in 0..6 {
-            y[i] += s * d[i];
-        }
-        y
-    };
-    let (k1, m1) = stage_rates(x, m, force);
-    let x2 = with(x, &k1, 0.5 * h);
+/// With a drifting thrust, `x`'s thrust must be the drift's at the step's start.
+fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force, drift: DriftAt) -> (AugVec, Top) {
+    let jac = |tau_s: f64| drift.map(|(dr, t0)| dr.jacobian(t0 + tau_s));
+    let j1 = jac(0.0);
+    let (k1, m1) = stage_rates(x, m, force, j1.as_ref());
+    let x2 = stage_state(x, &k1, 0.5 * h, drift, 0.5 * h);
     let p2 = m + 0.5 * h * m1;
-    let (k2, m2) = stage_rates(&x2, &p2, force);
-    let x3 = with(x, &k2, 0.5 * h);
+    let j2 = jac(0.5 * h);
+    let (k2, m2) = stage_rates(&x2, &p2, force, j2.as_ref());
+    let x3 = stage_state(x, &k2, 0.5 * h, drift, 0.5 * h);
     let p3 = m + 0.5 * h * m2;
-    let (k3, m3) = stage_rates(&x3, &p3, force);
-    let x4 = with(x, &k3, h);
+    let (k3, m3) = stage_rates(&x3, &p3, force, j2.as_ref());
+    let x4 = stage_state(x, &k3, h, drift, h);
     let p4 = m + h * m3;
-    let (k4, m4) = stage_rates(&x4, &p4, force);
+    let (k4, m4) = stage_rates(&x4, &p4, force, jac(h).as_ref());
     let d = (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     (
-        with(x, &d, 1.0),
+        stage_state(x, &d, 1.0, drift, h),
         m + (h / 6.0) * (m1 + 2.0 * m2 + 2.0 * m3 + m4),
     )
 }
 
-/// One RK4 step of the augmented state alone.
-fn rk4_aug_state(x: &AugVec, h: f64, force: Force) -> AugVec {
-    let with = |x: &AugVec, d: &Vector6<f64>, s: f64| {
-        let mut y = *x;
-        for i in 0..6 {
-            y[i] += s * d[i];
-        }
-        y
-    };
+/// One RK4 step of the augmented state alone (the same stages as [`rk4_aug_with_stm`]).
+fn rk4_aug_state(x: &AugVec, h: f64, force: Force, drift: DriftAt) -> AugVec {
     let k1 = kin_deriv(x, force);
-    let k2 = kin_deriv(&with(x, &k1, 0.5 * h), force);
-    let k3 = kin_deriv(&with(x, &k2, 0.5 * h), force);
-    let k4 = kin_deriv(&with(x, &k3, h), force);
-    with(x, &((h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), 1.0)
+    let k2 = kin_deriv(&stage_state(x, &k1, 0.5 * h, drift, 0.5 * h), force);
+    let k3 = kin_deriv(&stage_state(x, &k2, 0.5 * h, drift, 0.5 * h), force);
+    let k4 = kin_deriv(&stage_state(x, &k3, h, drift, h), force);
+    stage_state(x, &((h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), 1.0, drift, h)
 }
 
 #[inline]
@@ -589,6 +697,15 @@ pub fn white_accel_noise(q_psd: f64, dt_s: f64) -> StateCov {
 }
 
 impl Ballistic {
+    /// The growth of the thrust estimate over a prediction from `x`, for the model with thrust.
+    fn drift(&self, x: &AugVec) -> Option<ThrustDrift> {
+        if self.force == Force::Thrust {
+            ThrustDrift::new(x, self.exhaust_velocity_mps)
+        } else {
+            None
+        }
+    }
+
     fn steps(&self, dt_s: f64) -> (usize, f64) {
         let steps = (dt_s.abs() / self.max_step_s).ceil().max(1.0);
         (steps as usize, dt_s / steps)
@@ -611,11 +728,16 @@ impl MotionModel for Ballistic {
                 xs.fixed_rows_mut::<6>(0).copy_from(&k);
                 stm.fixed_view_mut::<6, 6>(0, 0).copy_from(&phi);
             } else {
+                let drift = self.drift(x);
                 let mut m = Top::identity();
-                for _ in 0..n {
-                    (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force);
+                for i in 0..n {
+                    let at = drift.as_ref().map(|d| (d, i as f64 * h));
+                    (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force, at);
                 }
                 stm.fixed_view_mut::<6, NX>(0, 0).copy_from(&m);
+                if let Some(d) = drift {
+                    stm.fixed_view_mut::<3, 3>(IA, IA).copy_from(&d.jacobian(dt_s));
+                }
             }
         }
         if self.force != Force::Thrust {
@@ -637,8 +759,10 @@ impl MotionModel for Ballistic {
         if dt_s != 0.0 {
             // The same step schedule as `predict`, so both give the same state to round-off.
             let (n, h) = self.steps(dt_s);
-            for _ in 0..n {
-                xs = rk4_aug_state(&xs, h, self.force);
+            let drift = self.drift(x);
+            for i in 0..n {
+                let at = drift.as_ref().map(|d| (d, i as f64 * h));
+                xs = rk4_aug_state(&xs, h, self.force, at);
             }
         }
         if self.force != Force::Thrust {
@@ -832,7 +956,7 @@ mod tests {
         let beta = 1.0 / x0[IK];
         let dt = 20.0;
         for (model, with_thrust, with_drag) in [
-            (Ballistic::boost(0.0, 0.0), true, false),
+            (Ballistic::boost(0.0, 0.0, f64::INFINITY), true, false),
             (Ballistic::reentry(0.0, 0.0), false, true),
         ] {
             let mut s = kin(&x0);
@@ -912,9 +1036,17 @@ mod tests {
     fn stm_matches_finite_differences() {
         // The point-mass-only gradient leaves a J2-sized (1e-3) relative difference.
         check_stm(&Ballistic::free_flight(0.0), &leo_like(), 120.0, 3e-3);
-        check_stm(&Ballistic::boost(0.0, 0.0), &leo_like(), 120.0, 3e-3);
+        check_stm(&Ballistic::boost(0.0, 0.0, f64::INFINITY), &leo_like(), 120.0, 3e-3);
         // In the air: drag's derivatives in position (through density), velocity and k.
-        check_stm(&Ballistic::boost(0.0, 0.0), &endo(), 10.0, 3e-3);
+        check_stm(&Ballistic::boost(0.0, 0.0, f64::INFINITY), &endo(), 10.0, 3e-3);
+        // A thrust growing by the rocket equation: a's own rows and its pull on r and v. At
+        // 250 m/s² and vₑ 2,700 m/s the mass falls to 54 % in 5 s, near the floor but above it.
+        let mut burning = endo();
+        burning[IA] = 200.0;
+        burning[IA + 1] = -150.0;
+        let boost = Ballistic::boost(0.0, 0.0, 2_700.0);
+        check_stm(&boost, &burning, 5.0, 3e-3);
+        check_stm(&boost, &burning, -20.0, 3e-3);
         check_stm(&Ballistic::reentry(0.0, 0.0), &endo(), 10.0, 1e-2);
     }
 
@@ -957,7 +1089,8 @@ mod tests {
     fn state_only_propagation_matches_predict() {
         for m in [
             Ballistic::free_flight(0.0),
-            Ballistic::boost(0.0, 0.0),
+            Ballistic::boost(0.0, 0.0, f64::INFINITY),
+            Ballistic::boost(0.0, 0.0, 2_700.0),
             Ballistic::reentry(20.0, 1e-10),
         ] {
             let x0 = endo();
@@ -979,11 +1112,64 @@ mod tests {
     }
 
     #[test]
+    fn thrust_gains_the_rocket_equations_velocity() {
+        // Tsiolkovsky: burning from mass m₀ to m₁ adds vₑ ln(m₀/m₁) along the thrust. With
+        // a₀ = F/m₀ and ṁ = F/vₑ, m₁/m₀ = 1 − |a₀| t/vₑ. Gravity, Coriolis and the rest are
+        // the same in both predictions, so the difference of the boost model's velocity and
+        // free flight's is the rocket equation's (to the gravity gradient over the few hundred
+        // metres the thrust moves the body).
+        let ve = 2_700.0;
+        let mut x0 = endo();
+        x0[IK] = 0.0;
+        let a0 = Vector3::new(120.0, 160.0, 0.0); // 200 m/s²
+        for i in 0..3 {
+            x0[IA + i] = a0[i];
+        }
+        let t = 6.0;
+        let mass_ratio = 1.0 - a0.norm() * t / ve;
+        assert!(mass_ratio > MIN_MASS_FRACTION);
+        let want = ve * (1.0 / mass_ratio).ln();
+        let boost = Ballistic::boost(0.0, 0.0, ve).predict(&x0, t).x;
+        let coast = Ballistic::free_flight(0.0).predict(&x0, t).x;
+        let dv = (boost - coast).fixed_rows::<3>(3).into_owned();
+        // RK4 at 3 s steps of a thrust that grows by 1/(1 − ct): 1e-4 of the gain.
+        assert!(
+            (dv.norm() - want).abs() < 0.2,
+            "|Δv| {} vs {want} m/s",
+            dv.norm()
+        );
+        // Coriolis turns the extra velocity by at most 2Ω t, in the rotating frame.
+        let turn = dv.normalize().cross(&a0.normalize()).norm();
+        assert!(turn < 2.0 * OMEGA_RAD_PER_S * t, "turned by {turn} rad");
+        // Acceleration at the end: F/m₁, along the same line.
+        let a1 = Vector3::new(boost[IA], boost[IA + 1], boost[IA + 2]);
+        assert!((a1 - a0 / mass_ratio).norm() < 1e-9 * a1.norm(), "{a1}");
+        // And back: the drift run backwards from a₁ gives the mass the body had.
+        let back = Ballistic::boost(0.0, 0.0, ve).predict(&boost, -t).x;
+        assert!((back - x0).fixed_rows::<3>(0).norm() < 1e-3);
+        assert!((back - x0).fixed_rows::<3>(IA).norm() < 1e-9);
+    }
+
+    #[test]
+    fn a_burnt_out_thrust_estimate_grows_at_most_by_the_floor() {
+        // 300 m/s² and vₑ 2,700 m/s: a burn that ends 9 s on; predicted 30 s on, the growth
+        // stops at 1/MIN_MASS_FRACTION instead of passing through infinity.
+        let mut x0 = endo();
+        x0[IA] = 300.0;
+        x0[IA + 1] = 0.0;
+        x0[IA + 2] = 0.0;
+        let p = Ballistic::boost(0.0, 0.0, 2_700.0).predict(&x0, 30.0);
+        assert!(p.x.iter().all(|v| v.is_finite()));
+        assert!((p.x[IA] - 300.0 / MIN_MASS_FRACTION).abs() < 1e-9, "{}", p.x[IA]);
+        assert!(p.stm.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
     fn thrust_noise_is_the_white_jerk_covariance() {
         // Per axis, [r, v, a] under white jerk of PSD j: q·[[t⁵/20, t⁴/8, t³/6], [t⁴/8, t³/3,
         // t²/2], [t³/6, t²/2, t]] (plus the model's white acceleration on r, v).
         let (j, t) = (20.0, 3.0);
-        let q = Ballistic::boost(0.0, j).noise(t);
+        let q = Ballistic::boost(0.0, j, 2_700.0).noise(t);
         let want = [
             [t.powi(5) / 20.0, t.powi(4) / 8.0, t.powi(3) / 6.0],
             [t.powi(4) / 8.0, t.powi(3) / 3.0, t * t / 2.0],

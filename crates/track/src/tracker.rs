@@ -50,6 +50,9 @@ pub struct TrackerConfig {
     pub q_boost_m2_s3: f64,
     /// PSD of the white jerk that moves the boost model's thrust acceleration (m²/s⁵).
     pub q_thrust_jerk_m2_s5: f64,
+    /// Effective exhaust velocity (m/s) by which the boost model grows its thrust estimate as
+    /// the propellant burns (the rocket equation; `f64::INFINITY` holds the thrust constant).
+    pub thrust_exhaust_velocity_mps: f64,
     /// Mean time in each IMM model before switching (s).
     pub sojourn_ballistic_s: f64,
     pub sojourn_boost_s: f64,
@@ -95,6 +98,7 @@ impl Default for TrackerConfig {
             q_ballistic_m2_s3: 0.001,
             q_boost_m2_s3: 100.0,
             q_thrust_jerk_m2_s5: 20.0,
+            thrust_exhaust_velocity_mps: 2_700.0,
             sojourn_ballistic_s: 3600.0,
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
@@ -128,7 +132,11 @@ impl TrackerConfig {
         Imm {
             models: [
                 Ballistic::free_flight(self.q_ballistic_m2_s3),
-                Ballistic::boost(self.q_boost_m2_s3, self.q_thrust_jerk_m2_s5),
+                Ballistic::boost(
+                    self.q_boost_m2_s3,
+                    self.q_thrust_jerk_m2_s5,
+                    self.thrust_exhaust_velocity_mps,
+                ),
                 Ballistic::reentry(self.q_reentry_m2_s3, self.q_inv_beta),
             ],
             mean_sojourn_s: [
@@ -186,6 +194,14 @@ impl TrackerConfig {
             if !(v.is_finite() && v > 0.0) {
                 return bad(key, v, "a finite number greater than zero");
             }
+        }
+        // Infinite is allowed: a thrust that does not grow.
+        if !(self.thrust_exhaust_velocity_mps > 0.0) {
+            return bad(
+                "thrust_exhaust_velocity_mps",
+                self.thrust_exhaust_velocity_mps,
+                "a speed greater than zero (infinite for a constant thrust)",
+            );
         }
         if !(0.0..=1.0).contains(&self.initial_reentry_probability)
             || !(self.initial_boost_probability + self.initial_reentry_probability <= 1.0)
@@ -1542,10 +1558,11 @@ mod tests {
     }
 
     #[test]
-    fn a_constant_thrust_climb_flown_back_lands_on_its_pad() {
-        // From rest on a pad, 25 m/s² of thrust tilted 10° east of up for 20 s, integrated by
-        // the physics crate at 0.1 s: the boost model run backwards from there must find the
-        // pad and the launch time.
+    fn a_rocket_climb_flown_back_lands_on_its_pad() {
+        // From rest on a pad, constant thrust tilted 10° east of up, 25 m/s² at lift-off and
+        // growing as the propellant burns (exhaust velocity 2,700 m/s: the mass is 81 % of the
+        // lift-off mass after 20 s), integrated by the physics crate at 0.1 s: the boost model
+        // run backwards from there must find the pad and the launch time.
         let pad = Geodetic::from_degrees(39.0, 125.7, 0.0).unwrap();
         let frame = trilink_geo::LocalFrame::new(pad);
         let up_east = frame.rotate_to_ecef(&Vector3::new(
@@ -1553,12 +1570,13 @@ mod tests {
             0.0,
             10f64.to_radians().cos(),
         ));
-        let thrust = 25.0 * up_east;
+        let ve = TrackerConfig::default().thrust_exhaust_velocity_mps;
+        let thrust = |t: f64| 25.0 / (1.0 - 25.0 * t / ve) * up_east;
         let r0 = frame.origin().0;
         let mut s = trilink_physics::integrate::State6::new(r0.x, r0.y, r0.z, 0.0, 0.0, 0.0);
-        for _ in 0..200 {
-            s = trilink_physics::rk4_step(0.0, &s, 0.1, |_, r, v| {
-                trilink_physics::free_flight_acceleration(r, v) + thrust
+        for i in 0..200 {
+            s = trilink_physics::rk4_step(f64::from(i) * 0.1, &s, 0.1, |t, r, v| {
+                trilink_physics::free_flight_acceleration(r, v) + thrust(t)
             });
         }
         let mut x = AugVec::zeros();
@@ -1566,7 +1584,7 @@ mod tests {
             x[i] = s[i];
         }
         for i in 0..3 {
-            x[IA + i] = thrust[i];
+            x[IA + i] = thrust(20.0)[i];
         }
         let p = AugCov::identity() * 100.0;
         let model = TrackerConfig::default().imm().models[MODEL_BOOST];
