@@ -380,7 +380,8 @@ impl ThrustDrift {
         let mut j = Matrix3::from_diagonal_element(s);
         if !floored {
             let norm = self.burn_rate_per_s * self.exhaust_velocity_mps;
-            j += (s * s * tau_s / (self.exhaust_velocity_mps * norm)) * (self.a0 * self.a0.transpose());
+            j += (s * s * tau_s / (self.exhaust_velocity_mps * norm))
+                * (self.a0 * self.a0.transpose());
         }
         j
     }
@@ -532,7 +533,13 @@ fn rk4_aug_state(x: &AugVec, h: f64, force: Force, drift: DriftAt) -> AugVec {
     let k2 = kin_deriv(&stage_state(x, &k1, 0.5 * h, drift, 0.5 * h), force);
     let k3 = kin_deriv(&stage_state(x, &k2, 0.5 * h, drift, 0.5 * h), force);
     let k4 = kin_deriv(&stage_state(x, &k3, h, drift, h), force);
-    stage_state(x, &((h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), 1.0, drift, h)
+    stage_state(
+        x,
+        &((h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)),
+        1.0,
+        drift,
+        h,
+    )
 }
 
 #[inline]
@@ -736,7 +743,8 @@ impl MotionModel for Ballistic {
                 }
                 stm.fixed_view_mut::<6, NX>(0, 0).copy_from(&m);
                 if let Some(d) = drift {
-                    stm.fixed_view_mut::<3, 3>(IA, IA).copy_from(&d.jacobian(dt_s));
+                    stm.fixed_view_mut::<3, 3>(IA, IA)
+                        .copy_from(&d.jacobian(dt_s));
                 }
             }
         }
@@ -1036,9 +1044,19 @@ mod tests {
     fn stm_matches_finite_differences() {
         // The point-mass-only gradient leaves a J2-sized (1e-3) relative difference.
         check_stm(&Ballistic::free_flight(0.0), &leo_like(), 120.0, 3e-3);
-        check_stm(&Ballistic::boost(0.0, 0.0, f64::INFINITY), &leo_like(), 120.0, 3e-3);
+        check_stm(
+            &Ballistic::boost(0.0, 0.0, f64::INFINITY),
+            &leo_like(),
+            120.0,
+            3e-3,
+        );
         // In the air: drag's derivatives in position (through density), velocity and k.
-        check_stm(&Ballistic::boost(0.0, 0.0, f64::INFINITY), &endo(), 10.0, 3e-3);
+        check_stm(
+            &Ballistic::boost(0.0, 0.0, f64::INFINITY),
+            &endo(),
+            10.0,
+            3e-3,
+        );
         // A thrust growing by the rocket equation: a's own rows and its pull on r and v. At
         // 250 m/s² and vₑ 2,700 m/s the mass falls to 54 % in 5 s, near the floor but above it.
         let mut burning = endo();
@@ -1160,7 +1178,11 @@ mod tests {
         x0[IA + 2] = 0.0;
         let p = Ballistic::boost(0.0, 0.0, 2_700.0).predict(&x0, 30.0);
         assert!(p.x.iter().all(|v| v.is_finite()));
-        assert!((p.x[IA] - 300.0 / MIN_MASS_FRACTION).abs() < 1e-9, "{}", p.x[IA]);
+        assert!(
+            (p.x[IA] - 300.0 / MIN_MASS_FRACTION).abs() < 1e-9,
+            "{}",
+            p.x[IA]
+        );
         assert!(p.stm.iter().all(|v| v.is_finite()));
     }
 

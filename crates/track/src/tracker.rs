@@ -83,6 +83,11 @@ pub struct TrackerConfig {
     pub seed_max_age_s: f64,
     /// Unknown acceleration allowed for in a new track's velocity covariance (m/s²).
     pub seed_accel_mps2: f64,
+    /// σ per axis of the thrust acceleration of a new track that is climbing (m/s²). A track
+    /// can be born anywhere in a burn, and short-range missiles end theirs at 20–30 g (the
+    /// fitted kn-23 class at 310 m/s²); a new track that is falling is not thrusting and gets
+    /// the unpowered models' σ (docs/decisions/0401).
+    pub initial_thrust_sigma_mps2: f64,
     /// Shortest interval between launch/impact predictions of one track (s); 0 = every update.
     pub ground_point_interval_s: f64,
     pub crossing: CrossingConfig,
@@ -116,6 +121,7 @@ impl Default for TrackerConfig {
             max_speed_mps: 8_000.0,
             seed_max_age_s: 20.0,
             seed_accel_mps2: 60.0,
+            initial_thrust_sigma_mps2: 60.0,
             ground_point_interval_s: 1.0,
             crossing: CrossingConfig::default(),
             late: LatePolicy::Drop,
@@ -147,6 +153,18 @@ impl TrackerConfig {
         }
     }
 
+    /// σ per axis of a new track's thrust acceleration from its kinematic state: wide while it
+    /// climbs, as small as the unpowered models reset it to once it falls.
+    fn initial_thrust_sigma(&self, x: &StateVec) -> f64 {
+        let r = Vector3::new(x[0], x[1], x[2]);
+        let v = Vector3::new(x[3], x[4], x[5]);
+        if r.dot(&v) > 0.0 {
+            self.initial_thrust_sigma_mps2
+        } else {
+            Ballistic::free_flight(self.q_ballistic_m2_s3).accel_sigma_mps2
+        }
+    }
+
     fn check(&self) -> Result<(), TrackError> {
         let bad = |key, value: f64, expected| {
             Err(TrackError::BadConfig {
@@ -170,6 +188,7 @@ impl TrackerConfig {
             ("ground_point_interval_s", self.ground_point_interval_s),
             ("crossing.drag_beta_kg_m2", self.crossing.drag_beta_kg_m2),
             ("seed_accel_mps2", self.seed_accel_mps2),
+            ("initial_thrust_sigma_mps2", self.initial_thrust_sigma_mps2),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(key, v, "a finite number not below zero");
@@ -420,6 +439,10 @@ fn project_onto_nonnegative_k(x: &mut AugVec, p: &AugCov) {
     x[IK] = 0.0;
 }
 
+/// Largest thrust acceleration a tracked body can have (m/s², about 100 g). Ballistic missiles
+/// burn out at 10–30 g (the fitted kn-23 class at 32 g); only a runaway estimate passes this.
+const MAX_THRUST_ACCEL_MPS2: f64 = 1_000.0;
+
 fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     if !x.iter().all(|v| v.is_finite())
         || !(0..NX).all(|i| p[(i, i)] > 0.0 && p[(i, i)].is_finite())
@@ -429,7 +452,7 @@ fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     let r = Vector3::new(x[0], x[1], x[2]).norm();
     let v = Vector3::new(x[3], x[4], x[5]).norm();
     let a = Vector3::new(x[IA], x[IA + 1], x[IA + 2]).norm();
-    (6_300_000.0..50_000_000.0).contains(&r) && v < 1.5 * max_speed_mps && a < 300.0
+    (6_300_000.0..50_000_000.0).contains(&r) && v < 1.5 * max_speed_mps && a < MAX_THRUST_ACCEL_MPS2
 }
 
 /// The ground-crossing settings for a track whose inverse ballistic coefficient is estimated
@@ -1325,11 +1348,12 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         ];
         let new_tracks = std::mem::take(&mut self.new_tracks);
         for nt in &new_tracks {
-            // Thrust unknown up to the initiator's allowance (≈ 2σ); drag at the prior β.
+            // Thrust unknown (wide while climbing, see `initial_thrust_sigma`); drag at the
+            // prior β.
             let (x, p) = augment(
                 &nt.x,
                 &nt.p,
-                0.5 * self.cfg.seed_accel_mps2,
+                self.cfg.initial_thrust_sigma(&nt.x),
                 1.0 / self.cfg.beta_prior_kg_m2,
                 self.cfg.inv_beta_prior_sigma,
             );
@@ -1635,7 +1659,10 @@ mod tests {
         fast[4] = 13_000.0;
         assert!(!physically_plausible(&fast, &p, 8_000.0));
         let mut thrust = x;
-        thrust[IA] = 400.0;
+        // A short-range missile at burnout (the fitted kn-23 class: 310 m/s²) is plausible.
+        thrust[IA] = 310.0;
+        assert!(physically_plausible(&thrust, &p, 8_000.0));
+        thrust[IA] = 1_500.0;
         assert!(!physically_plausible(&thrust, &p, 8_000.0));
         let mut far = x;
         far[0] = 6e7;

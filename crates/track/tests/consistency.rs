@@ -99,7 +99,10 @@ fn covariance_stays_spd_and_honest_over_an_hour_long_flight() {
 #[test]
 fn imm_state_stays_spd_with_both_models() {
     let imm = Imm {
-        models: [Ballistic::free_flight(0.05), Ballistic::boost(200.0, 20.0, 2_700.0)],
+        models: [
+            Ballistic::free_flight(0.05),
+            Ballistic::boost(200.0, 20.0, 2_700.0),
+        ],
         mean_sojourn_s: [600.0, 60.0],
     };
     let obj = throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, 0.0);

@@ -71,38 +71,6 @@ fn staging(split_s: f64, end_s: f64) -> (Trajectory, Trajectory) {
     (stack, spent)
 }
 
-fn radars() -> Vec<Radar> {
-    // Like the built-in scenarios' sensors (public-geography sites, round-number performance):
-    // early-warning radars with 1.5-2 mrad angles (1-2 km across at these ranges), an Aegis
-    // ship, an X-band radar; revisits of 1-5 s, so scans of the pair arrive every fraction of
-    // a second.
-    [
-        ("KR-EW-1", geo(36.4, 127.4, 400.0), 5.0, 40.0, 2.0e-3),
-        ("KR-EW-2", geo(35.3, 128.9, 500.0), 5.0, 40.0, 2.0e-3),
-        ("KR-AEGIS-1", geo(37.8, 130.0, 20.0), 2.0, 20.0, 1.0e-3),
-        ("JP-EW-SADO", geo(38.1, 138.4, 900.0), 4.0, 30.0, 1.5e-3),
-        ("JP-EW-KOSHIKI", geo(31.7, 129.8, 500.0), 4.0, 30.0, 1.5e-3),
-        ("US-XB-WEST", geo(35.7, 135.2, 50.0), 1.0, 5.0, 0.3e-3),
-    ]
-    .into_iter()
-    .map(
-        |(id, site, period_s, sigma_range_m, sigma_angle_rad)| Radar {
-            sigma_range_m,
-            sigma_angle_rad,
-            pd: 0.9,
-            ..Radar::new(id, site, period_s)
-        },
-    )
-    .collect()
-}
-
-fn distance(o: &Trajectory, u: &TrackUpdate) -> f64 {
-    let Some(x) = o.state_at(u.time_s) else {
-        return f64::INFINITY;
-    };
-    (pos(&x) - Vector3::new(u.x[0], u.x[1], u.x[2])).norm()
-}
-
 /// The fitted hwasong-15 class flown by the physics crate (the simulator's own flight) until
 /// `end_s`: the stack (the payload's trajectory) and the first spent stage, with the time it
 /// separates.
@@ -176,7 +144,7 @@ fn identity_failures(
     let mut failures = Vec::new();
     for seed in 1..=10 {
         let s = observe(
-            &radars(),
+            &builtin_like_radars(),
             vec![stack.clone(), spent.clone()],
             0.0,
             end_s,
