@@ -71,6 +71,9 @@ pub struct TrackerConfig {
     /// M-of-N confirmation: M hits within N scans of the initiating sensor.
     pub confirm_m: u32,
     pub confirm_n: u32,
+    /// Confirmation also needs the tentative updates' NIS to sum to at most this quantile of
+    /// χ² (3 degrees of freedom per update); 1 turns the test off (docs/decisions/0402).
+    pub confirm_nis_probability: f64,
     /// A tentative track with no update for this long is dropped (s).
     pub tentative_max_gap_s: f64,
     /// A confirmed track with no update for this long ends (s).
@@ -115,6 +118,7 @@ impl Default for TrackerConfig {
             initial_reentry_probability: 0.1,
             confirm_m: 4,
             confirm_n: 6,
+            confirm_nis_probability: 0.99,
             tentative_max_gap_s: 30.0,
             max_coast_s: 60.0,
             max_position_sigma_m: 30_000.0,
@@ -229,6 +233,13 @@ impl TrackerConfig {
                 "initial_reentry_probability",
                 self.initial_reentry_probability,
                 "a probability in [0, 1] that with initial_boost_probability sums to at most 1",
+            );
+        }
+        if !(self.confirm_nis_probability > 0.0 && self.confirm_nis_probability <= 1.0) {
+            return bad(
+                "confirm_nis_probability",
+                self.confirm_nis_probability,
+                "a probability in (0, 1]",
             );
         }
         if !(0.0..=1.0).contains(&self.initial_boost_probability) {
@@ -374,6 +385,10 @@ struct Track {
     thrust_axis: Vector3<f64>,
     /// Confirmed since the last sweep: to be checked for a boosting parent.
     fresh: bool,
+    /// Sum and number of the normalised innovations squared (3 dof each) of the updates
+    /// while tentative, which confirmation weighs ([`nis_consistent`]).
+    tentative_nis_sum: f64,
+    tentative_nis_n: u32,
 }
 
 /// How many of its latest scans a track remembers for telling two objects from one object
@@ -442,6 +457,19 @@ fn project_onto_nonnegative_k(x: &mut AugVec, p: &AugCov) {
 /// Largest thrust acceleration a tracked body can have (m/s², about 100 g). Ballistic missiles
 /// burn out at 10–30 g (the fitted kn-23 class at 32 g); only a runaway estimate passes this.
 const MAX_THRUST_ACCEL_MPS2: f64 = 1_000.0;
+
+/// Whether `n` innovations of 3 degrees of freedom summing to `sum` are what a track on one
+/// real object gives: `sum` at or below the `probability` quantile of χ² with `3n` degrees of
+/// freedom (always, for `probability` 1 or no innovations).
+fn nis_consistent(sum: f64, n: u32, probability: f64) -> bool {
+    if n == 0 || probability >= 1.0 {
+        return true;
+    }
+    match ChiSquared::new(3.0 * f64::from(n)) {
+        Ok(c) => sum <= c.inverse_cdf(probability),
+        Err(_) => true,
+    }
+}
 
 fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     if !x.iter().all(|v| v.is_finite())
@@ -1382,6 +1410,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 t_boost_s: f64::NEG_INFINITY,
                 thrust_axis: Vector3::zeros(),
                 fresh: false,
+                tentative_nis_sum: 0.0,
+                tentative_nis_n: 0,
             });
             self.next_uid += 1;
             self.stats.tracks_started += 1;
@@ -1440,12 +1470,25 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         }
         tr.t_s = t_s;
         tr.hits += 1;
+        if tr.status == Status::Tentative && nis.is_finite() {
+            tr.tentative_nis_sum += nis;
+            tr.tentative_nis_n += 1;
+        }
         tr.recent_scans[tr.recent_next % RECENT_SCANS] =
             (sensor as u32, self.sensors[sensor].scans);
         tr.recent_next += 1;
         if tr.status == Status::Tentative {
             let scans = self.sensors[tr.init_sensor].scans - tr.init_scan;
             if tr.hits >= self.cfg.confirm_m && scans <= u64::from(self.cfg.confirm_n) {
+                if !nis_consistent(
+                    tr.tentative_nis_sum,
+                    tr.tentative_nis_n,
+                    self.cfg.confirm_nis_probability,
+                ) {
+                    // Clutter that happened to fall in the gates M times: each hit inside its
+                    // gate, but together far out in the tail of a real object's innovations.
+                    return;
+                }
                 if self.duplicates_a_confirmed_track(ti, t_s) {
                     // A track started on an object already tracked (from a detection the
                     // confirmed track's gate missed, or another sensor's) is the same track
@@ -1646,6 +1689,19 @@ mod tests {
         let kept = y;
         project_onto_nonnegative_k(&mut y, &p);
         assert_eq!(y, kept);
+    }
+
+    #[test]
+    fn tentative_innovations_are_weighed_against_chi_square_quantiles() {
+        // χ² quantiles from published tables (NIST/SEMATECH e-Handbook, 1.3.6.7.4): 6 dof at
+        // 0.99 is 16.812, 9 dof at 0.99 is 21.666.
+        assert!(nis_consistent(16.80, 2, 0.99));
+        assert!(!nis_consistent(16.83, 2, 0.99));
+        assert!(nis_consistent(21.65, 3, 0.99));
+        assert!(!nis_consistent(21.68, 3, 0.99));
+        // Off, or nothing to weigh.
+        assert!(nis_consistent(1e9, 3, 1.0));
+        assert!(nis_consistent(1e9, 0, 0.99));
     }
 
     #[test]
