@@ -118,7 +118,7 @@ impl Default for TrackerConfig {
             initial_reentry_probability: 0.1,
             confirm_m: 4,
             confirm_n: 6,
-            confirm_nis_probability: 0.99,
+            confirm_nis_probability: 0.999,
             tentative_max_gap_s: 30.0,
             max_coast_s: 60.0,
             max_position_sigma_m: 30_000.0,

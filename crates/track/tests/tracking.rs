@@ -198,11 +198,12 @@ fn clutter_confirmations(s: &Scenario, cfg: TrackerConfig) -> usize {
 #[test]
 fn clutter_whose_innovations_are_too_large_together_is_not_confirmed() {
     // The built-in scenarios' Korean and Japanese radars (1–5 s revisits, 0.3–2 mrad) with 30
-    // false alarms per scan each and nothing else for 10 minutes, seeds 1–10: M-of-N alone
+    // false alarms per scan each and nothing else for 10 minutes, seeds 1–20: M-of-N alone
     // confirms runs of clutter that each fell inside a gate; weighing the tentative
-    // innovations together rejects most of them (measured: 6 against 23).
+    // innovations together rejects a good part of them (measured: 26 against 42; the default
+    // quantile, 0.999, leans toward confirming real objects, docs/decisions/0402).
     let (mut with, mut without) = (0, 0);
-    for seed in 1..=10 {
+    for seed in 1..=20 {
         let radars: Vec<Radar> = builtin_like_radars()
             .into_iter()
             .map(|r| Radar {
@@ -226,7 +227,7 @@ fn clutter_whose_innovations_are_too_large_together_is_not_confirmed() {
         "the scenario has no clutter confirmations to remove"
     );
     assert!(
-        2 * with <= without,
+        5 * with <= 4 * without,
         "{with} with the test against {without} without"
     );
 }
