@@ -16,7 +16,7 @@ use crate::ipp::{ground_crossing, BetaSpread, CrossingConfig, GroundPoint};
 use crate::manage::{
     Candidate, Deleter, Initiator, MofNDeleter, NewTrack, Status, TrackSummary, TwoPointInitiator,
 };
-use crate::measure::{AerSensor, MeasVec};
+use crate::measure::{AerSensor, MeasVec, MeasurementModel};
 use crate::motion::{
     augment, kinematic, AugCov, AugVec, Ballistic, MotionModel, StateCov, StateVec, IA, IK, NX,
 };
@@ -258,6 +258,47 @@ impl TrackerConfig {
         }
         Ok(())
     }
+}
+
+/// Least predicted probability of an IMM model whose own prediction may gate a detection
+/// ([`gate_distance`]); below it a model is a numerical remnant, not a hypothesis.
+const MODEL_GATE_MIN_PROBABILITY: f64 = 1e-3;
+/// Height above which a burnout may be gated by the unpowered models' own predictions (m):
+/// above it no model's drag can read the velocity error a burn leaves as a ballistic
+/// coefficient (at 100 km, drag on a β = 150 kg/m² stage at 2 km/s is 0.01 m/s²).
+const MODEL_GATE_MIN_HEIGHT_M: f64 = 100_000.0;
+
+/// The normalised distance by which a detection is gated for a track: the moment-matched
+/// prediction's, or, for a confirmed track that was boosting within the last seconds and
+/// whose combined prediction misses the detection, the smallest of its models' own (each
+/// with at least [`MODEL_GATE_MIN_PROBABILITY`]), above [`MODEL_GATE_MIN_HEIGHT_M`]. At
+/// burnout a track is ~99 % boost, so the combined prediction flies the last thrust, still
+/// growing, on for another scan and misses the coasting body by hundreds of metres, while the
+/// ballistic model is on it (docs/decisions/0402). `None` when no innovation covariance is
+/// positive definite.
+fn gate_distance<S: MeasurementModel>(
+    filter: FilterKind,
+    sensor: &S,
+    pred: &ImmPrediction<N_MODELS>,
+    z: &MeasVec,
+    r_diag: &MeasVec,
+    gate: f64,
+    just_boosting: bool,
+) -> Option<f64> {
+    let combined = innovation_d2(filter, sensor, &pred.x_comb, &pred.p_comb, z, r_diag);
+    if !just_boosting || combined.is_some_and(|d2| d2 <= gate) {
+        return combined;
+    }
+    let x = &pred.x_comb;
+    let r = Vector3::new(x[0], x[1], x[2]);
+    if Ecef(r).to_geodetic().alt_m < MODEL_GATE_MIN_HEIGHT_M {
+        return combined;
+    }
+    (0..N_MODELS)
+        .filter(|&m| pred.c[m] >= MODEL_GATE_MIN_PROBABILITY)
+        .filter_map(|m| innovation_d2(filter, sensor, &pred.x[m], &pred.p[m], z, r_diag))
+        .chain(combined)
+        .min_by(f64::total_cmp)
 }
 
 /// Flight phase as the tracker sees it.
@@ -1257,9 +1298,19 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             let pred = &self.slots[slot as usize].1;
             let d = &dets[j as usize];
             let filter = self.cfg.filter;
-            let Some(d2) =
-                innovation_d2(filter, &model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
-            else {
+            let tr = &self.tracks[ti as usize];
+            let just_boosting = tr.status == Status::Confirmed
+                && tr.t_boost_s >= t_s - staging::BOOST_RECENT_S
+                && tr.t_s >= t_s - staging::BOOST_RECENT_S;
+            let Some(d2) = gate_distance(
+                filter,
+                &model,
+                pred,
+                &d.z,
+                &d.r_diag,
+                self.gate,
+                just_boosting,
+            ) else {
                 continue;
             };
             if d2 <= self.gate {
@@ -1689,6 +1740,66 @@ mod tests {
         let kept = y;
         project_onto_nonnegative_k(&mut y, &p);
         assert_eq!(y, kept);
+    }
+
+    /// A track 99.9 % in boost, 300 m/s² of thrust along its 3 km/s velocity, `height_m` up over
+    /// the Sea of Japan, predicted 2 s on; and the detection a radar on a ship 300 km down
+    /// its track makes (5 m, 0.3 mrad: the difference lies mostly along its range) of where
+    /// the ballistic model says the body is.
+    fn burnout_case(height_m: f64) -> (ImmPrediction<N_MODELS>, AerSensor, MeasVec, MeasVec) {
+        let site = Geodetic::from_degrees(39.5, 137.5, 20.0).unwrap();
+        let at = Geodetic::from_degrees(39.5, 134.0, height_m).unwrap();
+        let frame = trilink_geo::LocalFrame::new(at);
+        let r = frame.origin().0;
+        let dir = frame.rotate_to_ecef(&Vector3::new(0.8, 0.0, 0.6));
+        let mut x = AugVec::zeros();
+        for i in 0..3 {
+            x[i] = r[i];
+            x[3 + i] = 3_000.0 * dir[i];
+            x[IA + i] = 300.0 * dir[i];
+        }
+        x[IK] = 1.0 / 3000.0;
+        let mut p = AugCov::identity() * 100.0;
+        for i in 3..6 {
+            p[(i, i)] = 25.0;
+        }
+        for i in IA..IA + 3 {
+            p[(i, i)] = 25.0;
+        }
+        p[(IK, IK)] = 4e-6;
+        let state = ImmState::new(x, p, [0.0005, 0.999, 0.0005]);
+        let pred = TrackerConfig::default().imm().predict(&state, 2.0);
+        let sensor = AerSensor::new(site);
+        let z = sensor.measure(&pred.x[MODEL_BALLISTIC]);
+        let r_diag = MeasVec::new(9e-8, 9e-8, 25.0);
+        (pred, sensor, z, r_diag)
+    }
+
+    #[test]
+    fn a_burnout_above_the_air_is_gated_by_the_ballistic_models_own_prediction() {
+        // χ² with 3 dof at the default 0.9997.
+        let gate = ChiSquared::new(3.0)
+            .unwrap()
+            .inverse_cdf(TrackerConfig::default().gate_probability);
+        let (pred, sensor, z, r) = burnout_case(150_000.0);
+        let combined =
+            innovation_d2(FilterKind::Ekf, &sensor, &pred.x_comb, &pred.p_comb, &z, &r).unwrap();
+        // 2 s of 300 m/s² is 600 m: outside the combined gate, which is the boost model's.
+        assert!(combined > gate, "combined d² {combined}");
+        let via_models =
+            gate_distance(FilterKind::Ekf, &sensor, &pred, &z, &r, gate, true).unwrap();
+        assert!(
+            via_models < 1e-6,
+            "the ballistic model's own d² {via_models}"
+        );
+        // Not for a track that was not just boosting.
+        let not_boosting =
+            gate_distance(FilterKind::Ekf, &sensor, &pred, &z, &r, gate, false).unwrap();
+        assert_eq!(not_boosting, combined);
+        // Nor in the air, where the re-entry model would read the burn's velocity error as drag.
+        let (pred, sensor, z, r) = burnout_case(40_000.0);
+        let low = gate_distance(FilterKind::Ekf, &sensor, &pred, &z, &r, gate, true).unwrap();
+        assert!(low > gate, "{low}");
     }
 
     #[test]

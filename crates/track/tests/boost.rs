@@ -8,12 +8,12 @@ use common::*;
 use trilink_physics::Trajectory;
 use trilink_track::{TrackUpdate, TrackerConfig};
 
-/// The fitted kn-23 class flown by the physics crate (the simulator's own flight) until
+/// A fitted single-stage class flown by the physics crate (the simulator's own flight) until
 /// `end_s`: the payload (the stack's trajectory until burnout) and the spent stage, released
 /// at burnout with the same state, and the burnout time.
-fn kn_23(end_s: f64) -> (Trajectory, Trajectory, f64) {
-    let Some(launch) = trilink_physics::missiles::template_launch("kn-23", 0.0) else {
-        panic!("no kn-23 class");
+fn single_stage(class: &str, end_s: f64) -> (Trajectory, Trajectory, f64) {
+    let Some(launch) = trilink_physics::missiles::template_launch(class, 0.0) else {
+        panic!("no {class} class");
     };
     let cfg = trilink_physics::FlightConfig {
         dt_s: 0.1,
@@ -22,7 +22,7 @@ fn kn_23(end_s: f64) -> (Trajectory, Trajectory, f64) {
     let flight = trilink_physics::fly(&launch, &cfg).unwrap();
     let mut objects = flight.objects.into_iter();
     let (Some(payload), Some(stage)) = (objects.next(), objects.next()) else {
-        panic!("kn-23 releases no stage");
+        panic!("{class} releases no stage");
     };
     let burnout_s = stage.t_start_s();
     (payload, stage, burnout_s)
@@ -70,7 +70,7 @@ fn kept_through_burnout(s: &Scenario, ups: &[TrackUpdate], burnout_s: f64) -> Re
 fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
     // The kn-23 class burns 30 s, from 61 m/s² at lift-off to 310 m/s² at burnout; the radars
     // first see it at about 18 s, past 150 m/s². Seeds 1–40 of the radar noise.
-    let (payload, stage, burnout_s) = kn_23(80.0);
+    let (payload, stage, burnout_s) = single_stage("kn-23", 80.0);
     let end_s = burnout_s + 40.0;
     let mut failures = Vec::new();
     for seed in 1..=40 {
@@ -94,4 +94,38 @@ fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
         "{} of 40: {failures:#?}",
         failures.len()
     );
+}
+
+#[test]
+fn a_burnout_above_the_air_keeps_its_track() {
+    // The hwasong-12 class burns 140 s and ends its burn about 150 km up at 214 m/s², eleven
+    // times its lift-off acceleration. Seeds 1–20 of the radar noise.
+    let (payload, stage, burnout_s) = single_stage("hwasong-12", 220.0);
+    let mut failures = Vec::new();
+    for seed in 1..=20 {
+        let s = observe(
+            &builtin_like_radars(),
+            vec![payload.clone(), stage.clone()],
+            0.0,
+            burnout_s + 40.0,
+            seed,
+        );
+        let (ups, _) = run(&s, TrackerConfig::default());
+        if let Err(e) = kept_through_burnout(&s, &ups, burnout_s) {
+            failures.push(format!("seed {seed}: {e}"));
+        }
+        let ids: std::collections::BTreeSet<u64> = ups
+            .iter()
+            .filter(|u| (burnout_s..burnout_s + 40.0).contains(&u.time_s))
+            .map(|u| u.track_id)
+            .collect();
+        if ids.len() > 2 {
+            failures.push(format!(
+                "seed {seed}: {} tracks for 2 bodies: {ids:?}",
+                ids.len()
+            ));
+        }
+    }
+    eprintln!("{} of 20 lost: {failures:#?}", failures.len());
+    assert!(failures.is_empty(), "{failures:#?}");
 }
