@@ -396,6 +396,19 @@ fn fly(
                 step = step.min(MAX_STM_DESCENT_M / sink_mps);
             }
             step.max(MIN_STM_DRAG_STEP_S)
+        } else if beta > 0.0 {
+            // A vacuum step ends at most 1 km inside the air: a 60 s step from above it
+            // carried a 7 km/s re-entry through the air and underground without drag, after
+            // which the drag steps that followed diverged (Φ of 10¹⁷⁸ on hwasong-15 flown at
+            // β 1000; 20 km underground and a quietly wrong ellipse at β 3000).
+            let r = Vector3::new(xphi[0], xphi[1], xphi[2]);
+            let sink_mps = -Vector3::new(xphi[3], xphi[4], xphi[5]).dot(&r) / r.norm();
+            let mut step = STM_STEP_S;
+            if sink_mps > 0.0 {
+                let reach_s = (approx_height_m(&xphi) - AIR_TOP_M + 1_000.0) / sink_mps;
+                step = step.min(reach_s.max(MIN_STM_DRAG_STEP_S));
+            }
+            step
         } else {
             STM_STEP_S
         }
@@ -522,7 +535,22 @@ fn find_crossing(
                     step = step.min(scale_s.clamp(MIN_DRAG_STEP_S, cfg.step_s));
                 }
             } else if beta > 0.0 {
-                step = step.min(AIR_STEP_S);
+                // The point's own search: 5 s steps, shorter where the drag time scale is (a
+                // body of β 1000 re-entering at 7 km/s has τ of a second or two low down, and
+                // 5 s RK4 steps there diverged, taking Φ with them to 10¹⁷⁸ m²). Recomputed at
+                // every step, so that a body that has slowed takes long steps again.
+                let r = Vector3::new(xs[0], xs[1], xs[2]);
+                let v = Vector3::new(xs[3], xs[4], xs[5]);
+                let a_drag = drag_acceleration(&r, &v, beta).norm();
+                let mut air_step = AIR_STEP_S;
+                if h0 < speed * air_step {
+                    air_step = (h0 / speed).max(0.5);
+                }
+                if a_drag > 0.0 {
+                    air_step =
+                        air_step.min((DRAG_STEP_FRACTION * v.norm() / a_drag).max(MIN_DRAG_STEP_S));
+                }
+                step = air_step;
             }
         }
         let next = rk4_state_drag(&xs, sign * step, beta);
@@ -709,6 +737,27 @@ mod tests {
             -4_752.37,
         );
         check_endo_ellipse(&above, &p, 3000.0, 0.1);
+        // A hwasong-15 re-entry vehicle 1,110 km up, 190 s from impact (a tracker state from a
+        // seed-1 run), flown at β 1000: Φ's 60 s vacuum steps carried it through the air
+        // without drag, and Φ diverged to 10¹⁷⁸ m² (20 km underground at β 3000).
+        let lofted = StateVec::new(
+            -3_973_552.4,
+            3_979_359.1,
+            4_934_682.9,
+            2_484.54,
+            -3_568.84,
+            -3_739.30,
+        );
+        check_endo_ellipse(&lofted, &p, 1000.0, 0.1);
+        // And its point, where 5 s steps of the search in the air diverged.
+        let cfg = CrossingConfig {
+            drag_beta_kg_m2: 1000.0,
+            beta_prior: None,
+            ..CrossingConfig::default()
+        };
+        let gp = ground_crossing(0.0, &lofted, &p, true, &cfg).unwrap();
+        let miss = en_offset(&gp.site, &fine_impact(&lofted, 1000.0)).norm();
+        assert!(miss < 100.0, "{miss} m from the fine integration's impact");
         // A re-entry vehicle at 100 km, 7 km/s, 25° below the horizontal: it crosses the
         // density's scale height every second, where fixed 10 s steps of Φ diverged.
         let steep = state(
