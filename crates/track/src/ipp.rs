@@ -10,11 +10,12 @@
 //!
 //! Forward, drag acts on a body whose β the tracker may or may not have seen. The track's
 //! estimate of k = 1/β (Gaussian, from the filter, correlated with the state) is combined with
-//! a prior over the β of ballistic objects (log-normal); the impact covariance is the law of
-//! total covariance over that posterior: the state's own term given k, linearised, plus the
-//! spread of the impact point over k from three Gauss–Hermite nodes in ln β, each flown from
-//! the state's conditional mean given its k
-//! (docs/decisions/0417-impact-coverage.md, superseding the β bound of 0406).
+//! a prior over the β of ballistic objects (log-normal). Once the track has seen drag, the
+//! impact covariance is the law of total covariance over that posterior: the state's own term
+//! given k, linearised, plus the spread of the impact point over k from a three-point Gauss rule
+//! of the posterior of ln β, each node flown from the state's conditional mean given its k.
+//! While the prior still dominates, the ends of its central 95 % bound the impact point
+//! instead (docs/decisions/0417-impact-coverage.md, after 0406).
 
 use nalgebra::{Matrix2, Matrix3, Vector2, Vector3, Vector6};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
@@ -188,13 +189,15 @@ pub fn ground_crossing(
 /// the track estimates as `k` (`None`: nothing known beyond the configuration).
 ///
 /// With a β prior in `cfg` and drag on, the posterior of ln β (the prior times what the track
-/// has seen of k, [`ln_beta_posterior`]) gives three Gauss–Hermite nodes, mean and ±√3 σ. Each
-/// node's k conditions the state (`x + P_xk (k − k̂)/σ_k²`): a filter that has seen drag has
-/// traded velocity against k, and flying a k without its velocity would undo that. The centre
-/// node is flown with its state-transition matrix and gives the point, the time and the state
-/// term `J P_x|k Jᵀ` (`P_x|k = P − P_xk P_kx/σ_k²`); the two outer nodes add their offsets from
-/// the centre with weight 1/6 each. Without a prior, the state is flown at β = 1/k̂ (or the
-/// configured β) with its own term only.
+/// has seen of k, [`ln_beta_quadrature`]) is summed by a three-point Gauss rule. Each node's k
+/// conditions the state (`x + P_xk (k − k̂)/σ_k²`): a filter that has seen drag has traded
+/// velocity against k, and flying a k without its velocity would undo that. The middle node
+/// is flown with its state-transition matrix and gives the point, the time and the state term
+/// `J P_x|k Jᵀ` (`P_x|k = P − P_xk P_kx/σ_k²`); the outer nodes add their weighted second
+/// moment about it. While the posterior is still mostly the prior (σ of ln β above half the
+/// prior's), the point is flown at the filter's k and the ends of the posterior's central 95 %
+/// bound it: the ellipse reaches past each end's point by the state term's 95 % reach. Without
+/// a prior, the state is flown at β = 1/k̂ (or the configured β) with its own term only.
 pub fn impact_point(
     t_s: f64,
     x: &StateVec,
@@ -212,7 +215,8 @@ pub fn impact_point(
         let f = fly(x, p, true, beta, cfg)?;
         return Some(ground_point(t_s + f.crossing.elapsed_s, &f.site, f.cov_en));
     };
-    let (mean_ln, sigma_ln) = ln_beta_posterior(&prior, usable);
+    let quad = ln_beta_quadrature(&prior, usable);
+    let (mean_ln, sigma_ln) = (quad.mean, quad.sigma);
     let node = |u: f64| -> (f64, StateVec) {
         let beta = u.exp();
         let xs = match usable {
@@ -229,11 +233,34 @@ pub fn impact_point(
         }
         None => *p,
     };
-    let (beta_c, x_c) = node(mean_ln);
+    // While the prior dominates, the spread of impact points over β is no Gaussian: it
+    // saturates at low β (a light body falls nearly straight down) and keeps growing towards
+    // the dense re-entry vehicles, which sit in the prior's upper tail. A Gaussian ellipse from
+    // nodes about the prior's median then missed the ICBM re-entry vehicles (β 8000) in 0–10 %
+    // of runs 60–300 s out, 11–17 km off (docs/decisions/0417-impact-coverage.md). The ends
+    // of the posterior's central 95 % are then a bound, reached past by the state term, about
+    // the point at the filter's own k (its prior's nominal re-entry vehicle).
+    let bound = sigma_ln > PRIOR_DOMINATED_FRACTION * prior.sigma_ln;
+    let (u_c, ends, weights) = if bound {
+        let (lo, hi) = (mean_ln - Z95 * sigma_ln, mean_ln + Z95 * sigma_ln);
+        let u_c = match usable {
+            Some(e) if e.k_m2_kg > 0.0 => -e.k_m2_kg.ln(),
+            _ => cfg.drag_beta_kg_m2.ln(),
+        };
+        (u_c.clamp(lo, hi), [lo, hi], None)
+    } else {
+        // The middle node is the point; the outer ones add their second moment about it.
+        (
+            quad.nodes[1],
+            [quad.nodes[0], quad.nodes[2]],
+            Some([quad.weights[0], quad.weights[2]]),
+        )
+    };
+    let (beta_c, x_c) = node(u_c);
     let centre = fly(&x_c, &p_given_k, true, beta_c, cfg)?;
-    let mut cov_en = centre.cov_en;
-    let spread = GH3_OFFSET * sigma_ln;
-    for u in [mean_ln - spread, mean_ln + spread] {
+    let state_term = centre.cov_en;
+    let mut cov_en = state_term;
+    for (i, u) in ends.into_iter().enumerate() {
         let (beta, xs) = node(u);
         let moved = xs - x_c;
         let same_arc =
@@ -245,11 +272,26 @@ pub fn impact_point(
         } else {
             xs
         };
-        if let Some(end) = find_crossing(&start, true, beta, cfg, true) {
-            let xe = end.state;
-            let d = centre.rot * (Vector3::new(xe[0], xe[1], xe[2]) - centre.r);
-            let d_en = Vector2::new(d.x, d.y);
-            cov_en += d_en * d_en.transpose() * GH3_OUTER_WEIGHT;
+        let Some(end) = find_crossing(&start, true, beta, cfg, true) else {
+            continue;
+        };
+        let xe = end.state;
+        let d = centre.rot * (Vector3::new(xe[0], xe[1], xe[2]) - centre.r);
+        let d_en = Vector2::new(d.x, d.y);
+        match weights {
+            Some(w) => cov_en += d_en * d_en.transpose() * w[i],
+            None => {
+                // Reach past the end's point by the state term's own 95 % reach along it, so
+                // that a body at the end is contained as often as one at the centre.
+                let dist_m = d_en.norm();
+                if dist_m > 0.0 {
+                    let u = d_en / dist_m;
+                    let sigma_m = (u.transpose() * state_term * u)[(0, 0)].max(0.0).sqrt();
+                    let reach_m = dist_m + CHI2_2DOF_95.sqrt() * sigma_m;
+                    cov_en +=
+                        u * u.transpose() * (reach_m * reach_m / CHI2_2DOF_95 - sigma_m * sigma_m);
+                }
+            }
         }
     }
     Some(ground_point(
@@ -258,6 +300,12 @@ pub fn impact_point(
         cov_en,
     ))
 }
+
+/// A posterior of ln β whose σ is above this fraction of the prior's is still mostly the
+/// prior: the track has not seen enough drag to say which kind of body it is.
+const PRIOR_DOMINATED_FRACTION: f64 = 0.5;
+/// Two-sided 95 % quantile of a normal.
+const Z95: f64 = 1.959_963_984_540_054;
 
 /// Three-point Gauss–Hermite rule for a Gaussian: nodes at the mean and ±√3 σ, weights 2/3 and
 /// 1/6 (exact for polynomials up to degree 5).
@@ -278,13 +326,45 @@ const LN_BETA_GRID_POINTS: usize = 400;
 /// instead. The state given k is unchanged by swapping one prior on k for another, which is
 /// what lets [`impact_point`] keep the filter's `P_xk`.
 pub fn ln_beta_posterior(prior: &BetaPrior, k: Option<&InvBetaEstimate>) -> (f64, f64) {
+    let q = ln_beta_quadrature(prior, k);
+    (q.mean, q.sigma)
+}
+
+/// The posterior of ln β ([`ln_beta_posterior`]) as a three-point Gauss rule: its mean and σ,
+/// and the nodes and weights that integrate polynomials up to degree 5 in ln β exactly
+/// against it. For a Gaussian posterior they are the Gauss–Hermite mean and ±√3 σ, weights
+/// 2/3 and 1/6; a posterior skewed by a likelihood Gaussian in k gets its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LnBetaQuadrature {
+    pub mean: f64,
+    pub sigma: f64,
+    /// Ascending.
+    pub nodes: [f64; 3],
+    pub weights: [f64; 3],
+}
+
+impl LnBetaQuadrature {
+    fn gaussian(mean: f64, sigma: f64) -> Self {
+        let w = GH3_OUTER_WEIGHT;
+        Self {
+            mean,
+            sigma,
+            nodes: [mean - GH3_OFFSET * sigma, mean, mean + GH3_OFFSET * sigma],
+            weights: [w, 1.0 - 2.0 * w, w],
+        }
+    }
+}
+
+/// See [`LnBetaQuadrature`].
+pub fn ln_beta_quadrature(prior: &BetaPrior, k: Option<&InvBetaEstimate>) -> LnBetaQuadrature {
     let (m0, s0) = (prior.median_kg_m2.ln(), prior.sigma_ln);
+    let gaussian = LnBetaQuadrature::gaussian;
     let Some(e) = k else {
-        return (m0, s0);
+        return gaussian(m0, s0);
     };
     let info = 1.0 / e.var - 1.0 / e.prior_var;
     if !(info * e.prior_var > 1e-6) {
-        return (m0, s0);
+        return gaussian(m0, s0);
     }
     let k_l = (e.k_m2_kg / e.var - e.prior_k_m2_kg / e.prior_var) / info;
     let sigma_k = info.sqrt().recip();
@@ -302,27 +382,85 @@ pub fn ln_beta_posterior(prior: &BetaPrior, k: Option<&InvBetaEstimate>) -> (f64
     if !(hi > lo) {
         // The track's k lies where the prior has no mass to speak of: believe the track.
         return if k_l > 0.0 {
-            (-k_l.ln(), (sigma_k / k_l).min(s0))
+            gaussian(-k_l.ln(), (sigma_k / k_l).min(s0))
         } else {
-            (m0, s0)
+            gaussian(m0, s0)
         };
     }
     let du = (hi - lo) / (LN_BETA_GRID_POINTS - 1) as f64;
-    let (mut sw, mut su, mut suu) = (0.0, 0.0, 0.0);
+    let mut u = [0.0; LN_BETA_GRID_POINTS];
+    let mut w = [0.0; LN_BETA_GRID_POINTS];
+    let (mut sw, mut su) = (0.0, 0.0);
     for i in 0..LN_BETA_GRID_POINTS {
-        let u = lo + du * i as f64;
-        let zp = (u - m0) / s0;
-        let zl = ((-u).exp() - k_l) / sigma_k;
-        let w = (-0.5 * (zp * zp + zl * zl)).exp();
-        sw += w;
-        su += w * u;
-        suu += w * u * u;
+        u[i] = lo + du * i as f64;
+        let zp = (u[i] - m0) / s0;
+        let zl = ((-u[i]).exp() - k_l) / sigma_k;
+        w[i] = (-0.5 * (zp * zp + zl * zl)).exp();
+        sw += w[i];
+        su += w[i] * u[i];
     }
     if !(sw > 0.0) {
-        return (m0, s0);
+        return gaussian(m0, s0);
     }
     let mean = su / sw;
-    (mean, (suu / sw - mean * mean).max(0.0).sqrt())
+    let var = u
+        .iter()
+        .zip(&w)
+        .map(|(u, w)| w * (u - mean) * (u - mean))
+        .sum::<f64>()
+        / sw;
+    let sigma = var.max(0.0).sqrt();
+    if !(sigma > 0.0) {
+        return gaussian(mean, 0.0);
+    }
+    // Gauss rule of the grid's measure (Golub–Welsch): the three-term recurrence of its
+    // orthogonal polynomials by the Stieltjes procedure, in the standardised variable t, then
+    // the eigenvalues of the 3×3 Jacobi matrix are the nodes and the squared first components
+    // of its eigenvectors the weights.
+    let t = |i: usize| (u[i] - mean) / sigma;
+    let (mut alpha, mut beta) = ([0.0; 3], [0.0; 3]);
+    let mut prev = [0.0; LN_BETA_GRID_POINTS];
+    let mut cur = [1.0; LN_BETA_GRID_POINTS];
+    let mut norm_prev = 1.0;
+    for k in 0..3 {
+        let (mut norm, mut tnorm) = (0.0, 0.0);
+        for i in 0..LN_BETA_GRID_POINTS {
+            let c2 = w[i] * cur[i] * cur[i];
+            norm += c2;
+            tnorm += c2 * t(i);
+        }
+        alpha[k] = tnorm / norm;
+        if k > 0 {
+            beta[k] = norm / norm_prev;
+        }
+        if k < 2 {
+            for i in 0..LN_BETA_GRID_POINTS {
+                let next = (t(i) - alpha[k]) * cur[i] - beta[k] * prev[i];
+                prev[i] = cur[i];
+                cur[i] = next;
+            }
+        }
+        norm_prev = norm;
+    }
+    let (b1, b2) = (beta[1].max(0.0).sqrt(), beta[2].max(0.0).sqrt());
+    let jacobi = Matrix3::new(alpha[0], b1, 0.0, b1, alpha[1], b2, 0.0, b2, alpha[2]);
+    let eig = jacobi.symmetric_eigen();
+    let mut pairs = [(0.0, 0.0); 3];
+    for (j, pair) in pairs.iter_mut().enumerate() {
+        let v0 = eig.eigenvectors[(0, j)];
+        *pair = (mean + sigma * eig.eigenvalues[j], v0 * v0);
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    if !(total > 0.0) || pairs.iter().any(|p| !p.0.is_finite()) {
+        return gaussian(mean, sigma);
+    }
+    LnBetaQuadrature {
+        mean,
+        sigma,
+        nodes: [pairs[0].0, pairs[1].0, pairs[2].0],
+        weights: [pairs[0].1 / total, pairs[1].1 / total, pairs[2].1 / total],
+    }
 }
 
 /// A state flown to the ground at one β, with the linearised east-north covariance of the
@@ -979,27 +1117,44 @@ mod tests {
     }
 
     #[test]
-    fn unobserved_beta_spreads_the_impact_as_the_prior_does() {
-        // A state covariance of metres, so that the ellipse is the β prior's spread alone.
+    fn a_partly_seen_beta_spreads_the_impact_as_its_posterior_does() {
+        // A state covariance of metres, so that the ellipse is the β spread alone, and a track
+        // whose k says β ≈ 2000 to about 45 %: the posterior of ln β is the prior's and that
+        // likelihood's product, σ ≈ 0.5, just below half the prior's (the widest the rule is
+        // used for).
         let x0 = descending();
         let p = StateCov::from_diagonal(&StateVec::new(1.0, 1.0, 1.0, 1e-4, 1e-4, 1e-4));
         let cfg = CrossingConfig::default();
         let prior = cfg.beta_prior.unwrap();
-        let gp = ground_crossing(0.0, &x0, &p, true, &cfg).unwrap();
-        // The point is the prior's median β flown by the fine integration.
-        let centre = fine_offset(&gp.site, &x0, prior.median_kg_m2);
+        let est = InvBetaEstimate {
+            k_m2_kg: 1.0 / 2000.0,
+            var: (0.45 / 2000.0f64).powi(2),
+            cov_state_k: Vector6::zeros(),
+            prior_k_m2_kg: 1.0 / 3000.0,
+            prior_var: 4e-6,
+        };
+        let q = ln_beta_quadrature(&prior, Some(&est));
+        let (m, s) = (q.mean, q.sigma);
+        assert!(s < 0.5 * prior.sigma_ln, "{s}");
+        let gp = impact_point(0.0, &x0, &p, Some(&est), &cfg).unwrap();
+        // The point is the middle node of the posterior's Gauss rule, flown by the fine
+        // integration.
+        let centre = fine_offset(&gp.site, &x0, q.nodes[1].exp());
         assert!(centre.norm() < 50.0, "{centre:?}");
-        // Reference: the second moment about that point of the fine impact points over
-        // ln β ~ N(ln 1000, σ²), by the trapezoid rule on 121 points over ±4 σ (β 9 to
-        // 110 000; the weights beyond hold 6e-5 of the mass).
+        // Reference: the second moment about that point of the fine impact points over the
+        // posterior (prior × likelihood, recovered by hand), by the trapezoid rule on 121
+        // points over ±5 posterior σ.
+        let info = 1.0 / est.var - 1.0 / est.prior_var;
+        let k_l = (est.k_m2_kg / est.var - est.prior_k_m2_kg / est.prior_var) / info;
+        let (m0, s0) = (prior.median_kg_m2.ln(), prior.sigma_ln);
         let n = 121;
         let mut reference = Matrix2::zeros();
         let mut sw = 0.0;
         for i in 0..n {
-            let z = -4.0 + 8.0 * i as f64 / (n - 1) as f64;
-            let w = (-0.5 * z * z).exp();
-            let beta = (prior.median_kg_m2.ln() + z * prior.sigma_ln).exp();
-            let d = fine_offset(&gp.site, &x0, beta) - centre;
+            let u = m - 5.0 * s + 10.0 * s * i as f64 / (n - 1) as f64;
+            let w =
+                (-0.5 * ((u - m0) / s0).powi(2) - 0.5 * ((-u).exp() - k_l).powi(2) * info).exp();
+            let d = fine_offset(&gp.site, &x0, u.exp()) - centre;
             reference += d * d.transpose() * w;
             sw += w;
         }
@@ -1009,27 +1164,80 @@ mod tests {
         let u = axis.eigenvectors.column(i_major).into_owned();
         let ours = (u.transpose() * gp.cov_en_m2 * u)[(0, 0)];
         let want = axis.eigenvalues[i_major];
-        // Three nodes against 121 on a response that flattens at both ends (a dense body
-        // flies nearly the vacuum arc; a light one falls nearly straight down): measured
-        // 0.90 of the reference variance here.
+        // Three nodes against 121 (measured: 1.08 of the reference variance; a Gauss–Hermite
+        // rule in ln β, blind to the posterior's skew, gave 1.54).
         assert!(
-            (ours / want - 1.0).abs() < 0.15,
+            (ours / want - 1.0).abs() < 0.1,
             "along the β line: {ours} m² against {want} m² (σ {} m)",
             want.sqrt()
         );
         assert!(
-            want.sqrt() > 2_000.0,
+            want.sqrt() > 500.0,
             "the test means something: {}",
             want.sqrt()
         );
         // The spread lies along the β line: the ellipse is thin across it.
-        assert!(gp.semi_minor_m < 0.05 * gp.semi_major_m, "{gp:?}");
+        assert!(gp.semi_minor_m < 0.1 * gp.semi_major_m, "{gp:?}");
+    }
+
+    #[test]
+    fn an_unseen_beta_bounds_the_impact_by_the_priors_central_95_percent() {
+        // Nothing seen of k: the ends of the prior's central 95 % (β 100 and 10 000) are flown
+        // and the ellipse reaches past each by the state term's own 95 % reach along it; the
+        // point is the filter's nominal β (3000), and every β between lands inside.
+        let x0 = descending();
+        let cfg = CrossingConfig::default();
+        let unseen = InvBetaEstimate {
+            k_m2_kg: 1.0 / 3000.0,
+            var: 4e-6,
+            cov_state_k: Vector6::zeros(),
+            prior_k_m2_kg: 1.0 / 3000.0,
+            prior_var: 4e-6,
+        };
+        let no_prior = CrossingConfig {
+            beta_prior: None,
+            ..cfg
+        };
+        for p in [
+            StateCov::from_diagonal(&StateVec::new(100.0, 100.0, 100.0, 1.0, 1.0, 1.0)),
+            StateCov::from_diagonal(&StateVec::new(4.0e6, 4.0e6, 4.0e6, 400.0, 400.0, 400.0)),
+        ] {
+            let gp = impact_point(0.0, &x0, &p, Some(&unseen), &cfg).unwrap();
+            let state_only = impact_point(0.0, &x0, &p, Some(&unseen), &no_prior).unwrap();
+            let centre = en_offset(&gp.site, &fine_impact(&x0, 3000.0));
+            assert!(centre.norm() < 50.0, "{centre:?}");
+            let inv = gp.cov_en_m2.try_inverse().unwrap();
+            for beta in [BETA_LOW_KG_M2, BETA_HIGH_KG_M2] {
+                let d = en_offset(&gp.site, &fine_impact(&x0, beta));
+                let u = d / d.norm();
+                let sigma_u = (u.transpose() * state_only.cov_en_m2 * u)[(0, 0)].sqrt();
+                let extent = (CHI2_2DOF_95 / (u.transpose() * inv * u)[(0, 0)]).sqrt();
+                let wanted = d.norm() + CHI2_2DOF_95.sqrt() * sigma_u;
+                // 2 % for the end search's own error (beta_end_searches_match_...).
+                assert!(
+                    extent >= 0.98 * wanted,
+                    "β {beta}: ellipse reaches {extent} m along the end, wanted {wanted} m"
+                );
+                // The farther end (β 100, the light body stopped high up) is on the edge.
+                if beta == BETA_LOW_KG_M2 {
+                    assert!(extent <= 1.03 * wanted, "β {beta}: {extent} m, {wanted} m");
+                }
+            }
+            for beta in [150.0, 300.0, 1000.0, 3000.0, 6000.0, 8000.0] {
+                let d = en_offset(&gp.site, &fine_impact(&x0, beta));
+                let m2 = (d.transpose() * inv * d)[(0, 0)];
+                assert!(m2 < CHI2_2DOF_95, "β {beta}: d² {m2} ({} m)", d.norm());
+            }
+            // The ends are far apart: the test means something.
+            let spread = en_offset(&gp.site, &fine_impact(&x0, BETA_LOW_KG_M2)).norm();
+            assert!(spread > 5_000.0, "{spread}");
+        }
     }
 
     #[test]
     fn impact_covariance_over_k_and_state_matches_monte_carlo_of_a_fine_integration() {
         // A re-entry vehicle whose filter has traded velocity against k: β 3000 known to 20 %,
-        // correlated with the along-track speed (0.9) so that a draw with more drag also flies
+        // correlated with the along-track speed (0.95) so that a draw with more drag also flies
         // faster, and the two partly cancel on the ground. Reference: (x, k) drawn from that
         // joint Gaussian (fixed seed), each flown to the ground by the fine integration, and
         // weighted by the β prior over the filter's prior on k (the posterior the ellipse
@@ -1041,9 +1249,9 @@ mod tests {
         let sk = 0.2 * k;
         let mut joint = nalgebra::SMatrix::<f64, 7, 7>::zeros();
         let along = Vector3::new(x0[3], x0[4], x0[5]).normalize();
-        // Position σ 50 m; velocity σ 2 m/s across the track and 8 m/s along it, where its
-        // correlation with k is 0.9.
-        let sv_along = 8.0;
+        // Position σ 50 m; velocity σ 2 m/s across the track and 20 m/s along it, where its
+        // correlation with k is 0.95.
+        let sv_along = 20.0;
         for i in 0..3 {
             joint[(i, i)] = 50.0 * 50.0;
         }
@@ -1052,7 +1260,7 @@ mod tests {
         joint.fixed_view_mut::<3, 3>(3, 3).copy_from(&pv);
         joint[(6, 6)] = sk * sk;
         for i in 0..3 {
-            joint[(3 + i, 6)] = 0.9 * sv_along * sk * along[i];
+            joint[(3 + i, 6)] = 0.95 * sv_along * sk * along[i];
             joint[(6, 3 + i)] = joint[(3 + i, 6)];
         }
         let p = joint.fixed_view::<6, 6>(0, 0).into_owned();
@@ -1101,7 +1309,7 @@ mod tests {
         let sample = moment;
         // Without the correlation (the state and k flown as if independent, as before decision
         // 0417) the ellipse is larger than the draws' along the track and fails the same
-        // check (measured 0.71): the test tells the two apart.
+        // check (measured 0.71; ours 0.98 and 1.03): the test tells the two apart.
         let apart = impact_point(
             0.0,
             &x0,
