@@ -260,6 +260,8 @@ pub fn impact_point(
     let centre = fly(&x_c, &p_given_k, true, beta_c, cfg)?;
     let state_term = centre.cov_en;
     let mut cov_en = state_term;
+    // Weighted offset of the nodes' points from the middle one: the mean impact point.
+    let mut mean_offset = Vector2::zeros();
     for (i, u) in ends.into_iter().enumerate() {
         let (beta, xs) = node(u);
         let moved = xs - x_c;
@@ -279,7 +281,10 @@ pub fn impact_point(
         let d = centre.rot * (Vector3::new(xe[0], xe[1], xe[2]) - centre.r);
         let d_en = Vector2::new(d.x, d.y);
         match weights {
-            Some(w) => cov_en += d_en * d_en.transpose() * w[i],
+            Some(w) => {
+                cov_en += d_en * d_en.transpose() * w[i];
+                mean_offset += d_en * w[i];
+            }
             None => {
                 // Reach past the end's point by the state term's own 95 % reach along it, so
                 // that a body at the end is contained as often as one at the centre.
@@ -294,11 +299,18 @@ pub fn impact_point(
             }
         }
     }
-    Some(ground_point(
-        t_s + centre.crossing.elapsed_s,
-        &centre.site,
-        cov_en,
-    ))
+    // The point is the mean over the nodes, not the middle node: for an impact point linear in
+    // k the mean is the point at the posterior's mean k, where the middle node of a posterior
+    // skewed in ln β is not (measured: kn-23's median miss 120 s out 660 m at the filter's k,
+    // 1,800 m at the middle node). The covariance is taken about it.
+    cov_en -= mean_offset * mean_offset.transpose();
+    let mut site = centre.site;
+    if mean_offset.norm() > 0.0 {
+        let shifted =
+            centre.r + centre.rot.transpose() * Vector3::new(mean_offset.x, mean_offset.y, 0.0);
+        site = Ecef(shifted).to_geodetic();
+    }
+    Some(ground_point(t_s + centre.crossing.elapsed_s, &site, cov_en))
 }
 
 /// A posterior of ln β whose σ is above this fraction of the prior's is still mostly the
@@ -1137,37 +1149,48 @@ mod tests {
         let (m, s) = (q.mean, q.sigma);
         assert!(s < 0.5 * prior.sigma_ln, "{s}");
         let gp = impact_point(0.0, &x0, &p, Some(&est), &cfg).unwrap();
-        // The point is the middle node of the posterior's Gauss rule, flown by the fine
-        // integration.
-        let centre = fine_offset(&gp.site, &x0, q.nodes[1].exp());
-        assert!(centre.norm() < 50.0, "{centre:?}");
-        // Reference: the second moment about that point of the fine impact points over the
-        // posterior (prior × likelihood, recovered by hand), by the trapezoid rule on 121
-        // points over ±5 posterior σ.
+        // Reference: the mean and covariance of the fine impact points over the posterior
+        // (prior × likelihood, recovered by hand), by the trapezoid rule on 121 points over ±5
+        // posterior σ.
         let info = 1.0 / est.var - 1.0 / est.prior_var;
         let k_l = (est.k_m2_kg / est.var - est.prior_k_m2_kg / est.prior_var) / info;
         let (m0, s0) = (prior.median_kg_m2.ln(), prior.sigma_ln);
         let n = 121;
-        let mut reference = Matrix2::zeros();
-        let mut sw = 0.0;
+        let (mut offsets, mut weights) = (Vec::new(), Vec::new());
         for i in 0..n {
             let u = m - 5.0 * s + 10.0 * s * i as f64 / (n - 1) as f64;
             let w =
                 (-0.5 * ((u - m0) / s0).powi(2) - 0.5 * ((-u).exp() - k_l).powi(2) * info).exp();
-            let d = fine_offset(&gp.site, &x0, u.exp()) - centre;
-            reference += d * d.transpose() * w;
-            sw += w;
+            offsets.push(fine_offset(&gp.site, &x0, u.exp()));
+            weights.push(w);
+        }
+        let sw: f64 = weights.iter().sum();
+        let mean = offsets
+            .iter()
+            .zip(&weights)
+            .map(|(d, w)| d * *w)
+            .sum::<Vector2<f64>>()
+            / sw;
+        let mut reference = Matrix2::zeros();
+        for (d, w) in offsets.iter().zip(&weights) {
+            reference += (d - mean) * (d - mean).transpose() * *w;
         }
         reference /= sw;
+        // Our point is the reference's mean, to a tenth of its σ.
+        let sigma_ref = reference.trace().sqrt();
+        assert!(
+            mean.norm() < 0.1 * sigma_ref,
+            "{mean:?} against σ {sigma_ref} m"
+        );
         let axis = reference.symmetric_eigen();
         let (i_major, _) = axis.eigenvalues.argmax();
         let u = axis.eigenvectors.column(i_major).into_owned();
         let ours = (u.transpose() * gp.cov_en_m2 * u)[(0, 0)];
         let want = axis.eigenvalues[i_major];
-        // Three nodes against 121 (measured: 1.08 of the reference variance; a Gauss–Hermite
-        // rule in ln β, blind to the posterior's skew, gave 1.54).
+        // Three nodes against 121 (measured: 1.10 of the reference variance; a Gauss–Hermite
+        // rule in ln β, blind to the posterior's skew, gave 1.54 about its middle node).
         assert!(
-            (ours / want - 1.0).abs() < 0.1,
+            (ours / want - 1.0).abs() < 0.15,
             "along the β line: {ours} m² against {want} m² (σ {} m)",
             want.sqrt()
         );
