@@ -1358,7 +1358,7 @@ mod tests {
         let sample = moment;
         // Without the correlation (the state and k flown as if independent, as before decision
         // 0417) the ellipse is larger than the draws' along the track and fails the same
-        // check (measured 0.71; ours 0.98 and 1.03): the test tells the two apart.
+        // check (measured 0.68; ours 0.98 and 1.00): the test tells the two apart.
         let apart = impact_point(
             0.0,
             &x0,
