@@ -12,7 +12,7 @@ use trilink_interchange::{DetectionRow, SensorRow};
 use crate::assoc::{Associator, GatedPair, Gnn};
 use crate::filter::{innovation_d2, FilterKind, Imm, ImmPrediction, ImmState};
 use crate::grid::Grid;
-use crate::ipp::{ground_crossing, BetaSpread, CrossingConfig, GroundPoint};
+use crate::ipp::{ground_crossing, impact_point, CrossingConfig, GroundPoint, InvBetaEstimate};
 use crate::manage::{
     Candidate, Deleter, Initiator, MofNDeleter, NewTrack, Status, TrackSummary, TwoPointInitiator,
 };
@@ -523,40 +523,6 @@ fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     let a = Vector3::new(x[IA], x[IA + 1], x[IA + 2]).norm();
     (6_300_000.0..50_000_000.0).contains(&r) && v < 1.5 * max_speed_mps && a < MAX_THRUST_ACCEL_MPS2
 }
-
-/// The ground-crossing settings for a track whose inverse ballistic coefficient is estimated
-/// as `k ± sigma`: the nominal fall at β = 1/k, and the range of β the ellipse must cover at
-/// k ± 2σ, both inside the configured range. Above the atmosphere k keeps its prior and the
-/// range stays wide; once drag has been seen it narrows to what the track has shown. A
-/// configuration without drag (β = 0) or without a range is left as it is.
-fn crossing_for(cfg: &CrossingConfig, k: f64, sigma: f64, prior_sigma: f64) -> CrossingConfig {
-    let (Some((lo, hi)), true) = (cfg.drag_beta_range_kg_m2, cfg.drag_beta_kg_m2 > 0.0) else {
-        return *cfg;
-    };
-    let beta_of = |k: f64| {
-        if k > 1.0 / hi {
-            (1.0 / k).clamp(lo, hi)
-        } else {
-            hi
-        }
-    };
-    CrossingConfig {
-        drag_beta_kg_m2: beta_of(k),
-        drag_beta_range_kg_m2: Some((beta_of(k + 2.0 * sigma), beta_of(k - 2.0 * sigma))),
-        drag_beta_spread: if sigma <= OBSERVED_K_FRACTION * prior_sigma {
-            BetaSpread::TwoSigma
-        } else {
-            BetaSpread::Bound
-        },
-        ..*cfg
-    }
-}
-
-/// A track whose σ of k has fallen to this fraction of the prior's has seen drag: its k is an
-/// estimate, and the impact ellipse treats k ± 2σ as a Gaussian's sigma points. Above it, k is
-/// still mostly the prior, a guess that β ∈ [100, 10 000] kg/m² does not fit as a Gaussian in k
-/// (a spent stage's β of 150 is 3σ away), so the range ends are treated as a bound.
-const OBSERVED_K_FRACTION: f64 = 0.5;
 
 /// A track's kinematic estimate as the staging test reads it.
 fn side_of(tr: &Track) -> staging::Side {
@@ -1590,13 +1556,17 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             // An impact point flown from a thrusting state is thousands of km off (measured:
             // median 3,900 km); none is made until the boost model lets go.
             if phase != Phase::Boost {
-                let crossing = crossing_for(
-                    &self.cfg.crossing,
-                    inv_beta_m2_kg,
-                    inv_beta_sigma,
-                    self.cfg.inv_beta_prior_sigma,
-                );
-                impact = ground_crossing(t_s, &x, &p, true, &crossing);
+                // The filter's k, its covariance with the state, and the prior it started
+                // from: the impact covariance swaps that prior for one over real bodies
+                // (docs/decisions/0417-impact-coverage.md).
+                let k = InvBetaEstimate {
+                    k_m2_kg: inv_beta_m2_kg,
+                    var: tr.p_c[(IK, IK)],
+                    cov_state_k: tr.p_c.fixed_view::<6, 1>(0, IK).into_owned(),
+                    prior_k_m2_kg: 1.0 / self.cfg.beta_prior_kg_m2,
+                    prior_var: self.cfg.inv_beta_prior_sigma * self.cfg.inv_beta_prior_sigma,
+                };
+                impact = impact_point(t_s, &x, &p, Some(&k), &self.cfg.crossing);
             }
             if phase == Phase::Boost && t_s - tr.t_start_s <= BOOST_LAUNCH_WINDOW_S {
                 let (xb, pb) = (&tr.imm.x[MODEL_BOOST], &tr.imm.p[MODEL_BOOST]);
@@ -1635,45 +1605,6 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_impact_beta_range_follows_the_estimate_and_respects_the_configuration() {
-        let cfg = CrossingConfig::default();
-        let (lo, hi) = cfg.drag_beta_range_kg_m2.unwrap();
-        // A re-entry vehicle whose drag has been seen: k = 1/3000 ± 2 %.
-        let k = 1.0 / 3000.0;
-        let c = crossing_for(&cfg, k, 0.01 * k, 2e-3);
-        assert!((c.drag_beta_kg_m2 - 3000.0).abs() < 1e-9);
-        let (a, b) = c.drag_beta_range_kg_m2.unwrap();
-        assert!((a - 3000.0 / 1.02).abs() < 1e-6 && (b - 3000.0 / 0.98).abs() < 1e-6);
-        // An estimate: its ends are sigma points.
-        assert_eq!(c.drag_beta_spread, BetaSpread::TwoSigma);
-        // Nothing seen yet: the prior's k ± 2σ reaches past zero, so the range is the whole
-        // configured one above the lower end.
-        let c = crossing_for(&cfg, k, 2e-3, 2e-3);
-        assert_eq!(c.drag_beta_range_kg_m2.unwrap().1, hi);
-        // Still the prior: its ends are a bound.
-        assert_eq!(c.drag_beta_spread, BetaSpread::Bound);
-        assert_eq!(
-            crossing_for(&cfg, k, 0.6 * 2e-3, 2e-3).drag_beta_spread,
-            BetaSpread::Bound
-        );
-        assert!(c.drag_beta_range_kg_m2.unwrap().0 >= lo);
-        // A tumbling stage lighter than the range: clamped to it.
-        let c = crossing_for(&cfg, 1.0 / 20.0, 1e-4, 2e-3);
-        assert_eq!(c.drag_beta_kg_m2, lo);
-        // No drag configured (a vacuum test) or no range: untouched.
-        let vacuum = CrossingConfig {
-            drag_beta_kg_m2: 0.0,
-            ..cfg
-        };
-        assert_eq!(crossing_for(&vacuum, k, 1e-5, 2e-3), vacuum);
-        let fixed = CrossingConfig {
-            drag_beta_range_kg_m2: None,
-            ..cfg
-        };
-        assert_eq!(crossing_for(&fixed, k, 1e-5, 2e-3), fixed);
-    }
 
     #[test]
     fn a_rocket_climb_flown_back_lands_on_its_pad() {

@@ -81,7 +81,7 @@ fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
             end_s,
             seed,
         );
-        let (ups, tr) = run(&s, TrackerConfig::default());
+        let (ups, _) = run(&s, TrackerConfig::default());
         if let Err(e) = kept_through_burnout(&s, &ups, burnout_s) {
             failures.push(format!("seed {seed}: {e}"));
         }
