@@ -111,7 +111,7 @@ impl Default for TrackerConfig {
             sojourn_boost_s: 60.0,
             initial_boost_probability: 0.3,
             q_reentry_m2_s3: 1.0,
-            q_inv_beta: 1e-10,
+            q_inv_beta: 1e-11,
             beta_prior_kg_m2: 3000.0,
             inv_beta_prior_sigma: 2e-3,
             sojourn_reentry_s: 120.0,
