@@ -203,18 +203,34 @@ impl<const N: usize> ImmState<N> {
 }
 
 fn combine<const N: usize>(x: &[AugVec; N], p: &[AugCov; N], w: &[f64; N]) -> (AugVec, AugCov) {
+    let (mut xc, mut pc) = (AugVec::zeros(), AugCov::zeros());
+    combine_into(x, p, w, &mut xc, &mut pc);
+    (xc, pc)
+}
+
+/// [`combine`] written into `xc`, `pc`.
+#[inline]
+fn combine_into<const N: usize>(
+    x: &[AugVec; N],
+    p: &[AugCov; N],
+    w: &[f64; N],
+    xc: &mut AugVec,
+    pc: &mut AugCov,
+) {
     if N == 1 {
-        return (x[0], p[0]);
+        *xc = x[0];
+        *pc = p[0];
+        return;
     }
-    let mut xc = AugVec::zeros();
+    xc.fill(0.0);
     for j in 0..N {
-        xc += w[j] * x[j];
+        *xc += w[j] * x[j];
     }
     // `pc += w (p + d dᵀ)` element by element: the same operations in the same order as the
     // matrix expression, without its three temporaries.
-    let mut pc = AugCov::zeros();
+    pc.fill(0.0);
     for j in 0..N {
-        let d = x[j] - xc;
+        let d = x[j] - *xc;
         let (wj, pj) = (w[j], &p[j]);
         for c in 0..NX {
             for r in 0..NX {
@@ -222,8 +238,7 @@ fn combine<const N: usize>(x: &[AugVec; N], p: &[AugCov; N], w: &[f64; N]) -> (A
             }
         }
     }
-    symmetrize(&mut pc);
-    (xc, pc)
+    symmetrize(pc);
 }
 
 /// A track predicted to a scan time: per-model predictions, predicted model probabilities and
@@ -235,6 +250,19 @@ pub struct ImmPrediction<const N: usize> {
     pub c: [f64; N],
     pub x_comb: AugVec,
     pub p_comb: AugCov,
+}
+
+impl<const N: usize> ImmPrediction<N> {
+    /// All zeros: a buffer for [`Imm::predict_into`].
+    pub fn zeros() -> Self {
+        Self {
+            x: [AugVec::zeros(); N],
+            p: [AugCov::zeros(); N],
+            c: [0.0; N],
+            x_comb: AugVec::zeros(),
+            p_comb: AugCov::zeros(),
+        }
+    }
 }
 
 /// The IMM estimator: a set of motion models and the mean time spent in each (s), from which
@@ -274,47 +302,56 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
 
     /// Mixing and per-model prediction over `dt_s` with the chosen filter.
     pub fn predict_with(&self, filter: FilterKind, s: &ImmState<N>, dt_s: f64) -> ImmPrediction<N> {
+        let mut out = ImmPrediction::zeros();
+        self.predict_into(filter, s, dt_s, &mut out);
+        out
+    }
+
+    /// [`Imm::predict_with`] written into `out` (every field is overwritten). A prediction is
+    /// 3.5 KB for three models; the tracker makes one per candidate track per scan and keeps
+    /// them in a reused buffer, so building it in place saves a copy of each (and the copies
+    /// of the mixed and predicted parts that returning them by value made).
+    pub fn predict_into(
+        &self,
+        filter: FilterKind,
+        s: &ImmState<N>,
+        dt_s: f64,
+        out: &mut ImmPrediction<N>,
+    ) {
         let pi = self.transition(dt_s);
-        let mut c = [0.0; N];
+        let c = &mut out.c;
         for j in 0..N {
+            c[j] = 0.0;
             for i in 0..N {
                 c[j] += pi[i][j] * s.mu[i];
             }
             c[j] = c[j].max(1e-300);
         }
-        let mut x = [AugVec::zeros(); N];
-        let mut p = [AugCov::zeros(); N];
-        let mut x0 = [AugVec::zeros(); N];
-        let mut p0 = [AugCov::zeros(); N];
+        // The mixed states go into `out.x`, `out.p` and are propagated there.
         for j in 0..N {
             let mut w = [0.0; N];
             for i in 0..N {
-                w[i] = pi[i][j] * s.mu[i] / c[j];
+                w[i] = pi[i][j] * s.mu[i] / out.c[j];
             }
-            (x0[j], p0[j]) = combine(&s.x, &s.p, &w);
+            combine_into(&s.x, &s.p, &w, &mut out.x[j], &mut out.p[j]);
         }
         if filter == FilterKind::Ukf {
             for j in 0..N {
                 let m = &self.models[j];
-                (x[j], p[j]) =
-                    match ukf::predict(m, &x0[j], &p0[j], dt_s, &ukf::DEFAULT_WEIGHTS_AUG) {
+                let (x0, p0) = (out.x[j], out.p[j]);
+                (out.x[j], out.p[j]) =
+                    match ukf::predict(m, &x0, &p0, dt_s, &ukf::DEFAULT_WEIGHTS_AUG) {
                         Some(xp) => xp,
                         // Only a non-finite covariance gets here; the EKF's answer is as good as
                         // any, and the update will reject the track's next measurement.
                         None => {
-                            let pred = m.predict(&x0[j], dt_s);
-                            (pred.x, propagate_cov(&pred.stm, &p0[j], &pred.q))
+                            let pred = m.predict(&x0, dt_s);
+                            (pred.x, propagate_cov(&pred.stm, &p0, &pred.q))
                         }
                     };
             }
-            let (x_comb, p_comb) = combine(&x, &p, &c);
-            return ImmPrediction {
-                x,
-                p,
-                c,
-                x_comb,
-                p_comb,
-            };
+            combine_into(&out.x, &out.p, &out.c, &mut out.x_comb, &mut out.p_comb);
+            return;
         }
         let shared = N > 1
             && self.models[1..]
@@ -326,28 +363,21 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             // prediction for models that differ only in their noise.
             let mut xm = AugVec::zeros();
             for j in 0..N {
-                xm += c[j] * x0[j];
+                xm += out.c[j] * out.x[j];
             }
             let pred = self.models[0].predict(&xm, dt_s);
             for j in 0..N {
-                x[j] = pred.x + pred.stm * (x0[j] - xm);
-                p[j] = propagate_cov(&pred.stm, &p0[j], &self.models[j].noise(dt_s));
+                out.x[j] = pred.x + pred.stm * (out.x[j] - xm);
+                out.p[j] = propagate_cov(&pred.stm, &out.p[j], &self.models[j].noise(dt_s));
             }
         } else {
             for j in 0..N {
-                let pred = self.models[j].predict(&x0[j], dt_s);
-                x[j] = pred.x;
-                p[j] = propagate_cov(&pred.stm, &p0[j], &pred.q);
+                let pred = self.models[j].predict(&out.x[j], dt_s);
+                out.x[j] = pred.x;
+                out.p[j] = propagate_cov(&pred.stm, &out.p[j], &pred.q);
             }
         }
-        let (x_comb, p_comb) = combine(&x, &p, &c);
-        ImmPrediction {
-            x,
-            p,
-            c,
-            x_comb,
-            p_comb,
-        }
+        combine_into(&out.x, &out.p, &out.c, &mut out.x_comb, &mut out.p_comb);
     }
 
     /// Updates every model with one measurement (EKF) and re-weights the models by their
