@@ -222,19 +222,22 @@ fn combine_into<const N: usize>(
         *pc = p[0];
         return;
     }
-    xc.fill(0.0);
+    *xc = AugVec::zeros();
     for j in 0..N {
         *xc += w[j] * x[j];
     }
     // `pc += w (p + d dᵀ)` element by element: the same operations in the same order as the
     // matrix expression, without its three temporaries.
-    pc.fill(0.0);
+    // Column by column on the storage (column-major), so that the compiler vectorises the
+    // rows; each element sees the same operations as before.
+    *pc = AugCov::zeros();
     for j in 0..N {
         let d = x[j] - *xc;
-        let (wj, pj) = (w[j], &p[j]);
-        for c in 0..NX {
-            for r in 0..NX {
-                pc[(r, c)] += wj * (pj[(r, c)] + d[r] * d[c]);
+        let (wj, d) = (w[j], d.as_slice());
+        let cols = pc.as_mut_slice().chunks_exact_mut(NX);
+        for ((col, pcol), dc) in cols.zip(p[j].as_slice().chunks_exact(NX)).zip(d) {
+            for ((o, pv), dr) in col.iter_mut().zip(pcol).zip(d) {
+                *o += wj * (pv + dr * dc);
             }
         }
     }
