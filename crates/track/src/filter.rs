@@ -200,6 +200,11 @@ impl<const N: usize> ImmState<N> {
     pub fn combined(&self) -> (AugVec, AugCov) {
         combine(&self.x, &self.p, &self.mu)
     }
+
+    /// [`ImmState::combined`] written into `x`, `p`.
+    pub fn combined_into(&self, x: &mut AugVec, p: &mut AugCov) {
+        combine_into(&self.x, &self.p, &self.mu, x, p);
+    }
 }
 
 fn combine<const N: usize>(x: &[AugVec; N], p: &[AugCov; N], w: &[f64; N]) -> (AugVec, AugCov) {
@@ -412,26 +417,52 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             p: pred.p,
             mu: pred.c,
         };
+        self.update_into(filter, pred, sensor, z, r_diag, &mut out)?;
+        Some(out)
+    }
+
+    /// [`Imm::update_with`] written over `state` (a track's own, whose prediction `pred` is):
+    /// the 3.3 KB of a three-model state are not built, returned and copied again. On `None`,
+    /// `state` is left as it was.
+    pub fn update_into<S: MeasurementModel>(
+        &self,
+        filter: FilterKind,
+        pred: &ImmPrediction<N>,
+        sensor: &S,
+        z: &MeasVec,
+        r_diag: &MeasVec,
+        state: &mut ImmState<N>,
+    ) -> Option<()> {
         let mut ln_l = [0.0; N];
-        for j in 0..N {
-            match filter {
-                FilterKind::Ekf => {
-                    let inn = innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?;
-                    let (xn, pn) = ekf_update(&pred.x[j], &pred.p[j], &inn, r_diag);
-                    out.x[j] = xn;
-                    out.p[j] = pn;
-                    ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+        match filter {
+            FilterKind::Ekf => {
+                // Every innovation first: a model whose innovation covariance is not positive
+                // definite refuses the update before any state is written.
+                let mut inns = [None; N];
+                for j in 0..N {
+                    inns[j] = Some(innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?);
                 }
-                FilterKind::Ukf => {
-                    let w = &ukf::DEFAULT_WEIGHTS_AUG;
-                    let inn = ukf::innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag, w)?;
-                    (out.x[j], out.p[j]) = ukf::update(&pred.x[j], &pred.p[j], &inn)?;
+                for (j, inn) in inns.iter().enumerate() {
+                    let inn = inn.as_ref()?;
+                    (state.x[j], state.p[j]) = ekf_update(&pred.x[j], &pred.p[j], inn, r_diag);
                     ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
                 }
             }
+            FilterKind::Ukf => {
+                let w = &ukf::DEFAULT_WEIGHTS_AUG;
+                let mut xs = pred.x;
+                let mut ps = pred.p;
+                for j in 0..N {
+                    let inn = ukf::innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag, w)?;
+                    (xs[j], ps[j]) = ukf::update(&pred.x[j], &pred.p[j], &inn)?;
+                    ln_l[j] = -0.5 * (inn.d2 + inn.ln_det_s);
+                }
+                state.x = xs;
+                state.p = ps;
+            }
         }
-        out.mu = reweight(&pred.c, &ln_l);
-        Some(out)
+        state.mu = reweight(&pred.c, &ln_l);
+        Some(())
     }
 
     /// Updates every model with several detections of one scan at once, detection `i`

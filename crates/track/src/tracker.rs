@@ -1410,26 +1410,30 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         let filter = self.cfg.filter;
         let nis = innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
             .unwrap_or(f64::NAN);
+        let tr = &mut self.tracks[ti];
         let updated = match second {
-            Some((other, w_own)) => self.imm.update_pda(
-                filter,
-                pred,
-                model,
-                &[(d.z, d.r_diag, w_own), (other.z, other.r_diag, 1.0 - w_own)],
-            ),
-            _ => self.imm.update_with(filter, pred, model, &d.z, &d.r_diag),
+            Some((other, w_own)) => self
+                .imm
+                .update_pda(
+                    filter,
+                    pred,
+                    model,
+                    &[(d.z, d.r_diag, w_own), (other.z, other.r_diag, 1.0 - w_own)],
+                )
+                .map(|s| tr.imm = s),
+            _ => self
+                .imm
+                .update_into(filter, pred, model, &d.z, &d.r_diag, &mut tr.imm),
         };
-        let Some(new_state) = updated else {
+        if updated.is_none() {
             self.stats.numerical_rejects += 1;
             return;
-        };
+        }
         self.stats.updates += 1;
-        let tr = &mut self.tracks[ti];
-        tr.imm = new_state;
         for (x, p) in tr.imm.x.iter_mut().zip(tr.imm.p.iter()) {
             project_onto_nonnegative_k(x, p);
         }
-        (tr.x_c, tr.p_c) = tr.imm.combined();
+        tr.imm.combined_into(&mut tr.x_c, &mut tr.p_c);
         if !physically_plausible(&tr.x_c, &tr.p_c, self.cfg.max_speed_mps) {
             // Fed by clutter or by another object's detections, a track's thrust estimate can
             // run away and take the covariance into round-off; nothing it says is worth sharing.
