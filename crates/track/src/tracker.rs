@@ -550,6 +550,10 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     predicted: Vec<bool>,
     pairs_confirmed: Vec<GatedPair>,
     pairs_tentative: Vec<GatedPair>,
+    merge_confirmed: Vec<usize>,
+    merge_grid: Grid,
+    merge_doomed: Vec<bool>,
+    merge_near: Vec<usize>,
     assigned: Vec<(u32, u32)>,
     det_used: Vec<bool>,
     slot_of_det: Vec<u32>,
@@ -673,6 +677,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             predicted: Vec::new(),
             pairs_confirmed: Vec::new(),
             pairs_tentative: Vec::new(),
+            merge_confirmed: Vec::new(),
+            merge_grid: Grid::new(GRID_CELL_M),
+            merge_doomed: Vec::new(),
+            merge_near: Vec::new(),
             assigned: Vec::new(),
             det_used: Vec::new(),
             slot_of_det: Vec::new(),
@@ -990,18 +998,41 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // Only confirmed pairs: a tentative track that duplicates a confirmed one is held back
         // at confirmation, and tentative tracks compete for detections in the GNN.
         self.rebuild_grid(now_s);
-        let confirmed: Vec<usize> = (0..self.tracks.len())
-            .filter(|&i| self.tracks[i].status == Status::Confirmed)
-            .collect();
-        if confirmed.len() < 2 {
-            return;
+        // Scratch kept across sweeps: the local grid's cell map and these vectors were built
+        // anew every second.
+        let mut confirmed = std::mem::take(&mut self.merge_confirmed);
+        let mut local = std::mem::replace(&mut self.merge_grid, Grid::new(GRID_CELL_M));
+        let mut doomed = std::mem::take(&mut self.merge_doomed);
+        let mut near = std::mem::take(&mut self.merge_near);
+        confirmed.clear();
+        confirmed
+            .extend((0..self.tracks.len()).filter(|&i| self.tracks[i].status == Status::Confirmed));
+        local.clear();
+        doomed.clear();
+        doomed.resize(self.tracks.len(), false);
+        if confirmed.len() >= 2 {
+            for (k, &i) in confirmed.iter().enumerate() {
+                local.insert(&self.entries[i].p, k as u32);
+            }
+            self.find_duplicates(&confirmed, &local, &mut doomed, &mut near);
         }
-        let mut local = Grid::new(GRID_CELL_M);
-        for (k, &i) in confirmed.iter().enumerate() {
-            local.insert(&self.entries[i].p, k as u32);
+        let any = doomed.iter().any(|&d| d);
+        if any {
+            self.remove_merged(&doomed);
         }
-        let mut doomed = vec![false; self.tracks.len()];
-        let mut near = Vec::new();
+        (self.merge_confirmed, self.merge_grid) = (confirmed, local);
+        (self.merge_doomed, self.merge_near) = (doomed, near);
+    }
+
+    /// Marks in `doomed` the confirmed tracks (indices `confirmed`, in the grid `local` by their
+    /// place in it) that another confirmed track follows on the same object.
+    fn find_duplicates(
+        &self,
+        confirmed: &[usize],
+        local: &Grid,
+        doomed: &mut [bool],
+        near: &mut Vec<usize>,
+    ) {
         for (ka, &i) in confirmed.iter().enumerate() {
             if doomed[i] {
                 continue;
@@ -1009,7 +1040,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             near.clear();
             let ei = self.entries[i];
             local.for_near(&ei.p, |k| near.push(k as usize));
-            for &kb in &near {
+            for &kb in near.iter() {
                 let j = confirmed[kb];
                 if kb <= ka || doomed[j] {
                     continue;
@@ -1036,9 +1067,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 }
             }
         }
-        if !doomed.iter().any(|&d| d) {
-            return;
-        }
+    }
+
+    /// Ends the tracks marked in `doomed` (merged into another), keeping the others' order.
+    fn remove_merged(&mut self, doomed: &[bool]) {
         // In place and in order: a new vector of every track (kilobytes each) per sweep was
         // most of this step's time, in copies and fresh pages.
         let (stats, ended) = (&mut self.stats, &mut self.ended);
@@ -1248,6 +1280,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // truth between them while their covariances shrank.
         self.pairs_confirmed
             .sort_unstable_by_key(|p| (p.track, p.det));
+        // Sorted too so that an update finds its pair's d², the NIS it reports.
+        self.pairs_tentative
+            .sort_unstable_by_key(|p| (p.track, p.det));
         let cost = |pairs: &[GatedPair], t: u32, d: u32| {
             pairs
                 .binary_search_by_key(&(t, d), |p| (p.track, p.det))
@@ -1287,7 +1322,13 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 }
             }
             let second = second.map(|(j, w)| (&dets[j as usize], w));
-            self.update_track(sensor, slot, &dets[i as usize], second, t_s, &model);
+            let pairs = if n < first {
+                &self.pairs_confirmed
+            } else {
+                &self.pairs_tentative
+            };
+            let d2 = cost(pairs, slot, i);
+            self.update_track(sensor, slot, &dets[i as usize], d2, second, t_s, &model);
         }
         self.assigned = assigned;
 
@@ -1392,13 +1433,15 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         })
     }
 
-    /// Updates the track in `slot` with detection `d`; when `second` = (other, w) is given, with
+    /// Updates the track in `slot` with detection `d`, whose gating found `d2` (the NIS of
+    /// this update; computed again if not given); when `second` = (other, w) is given, with
     /// `d` at weight w and `other` at 1 − w (the pair JPDA of `process_scan`).
     fn update_track(
         &mut self,
         sensor: usize,
         slot: u32,
         d: &Det,
+        d2: Option<f64>,
         second: Option<(&Det, f64)>,
         t_s: f64,
         model: &AerSensor,
@@ -1408,8 +1451,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             &self.preds[slot as usize],
         );
         let filter = self.cfg.filter;
-        let nis = innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
-            .unwrap_or(f64::NAN);
+        let nis = d2.unwrap_or_else(|| {
+            innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
+                .unwrap_or(f64::NAN)
+        });
         let tr = &mut self.tracks[ti];
         let updated = match second {
             Some((other, w_own)) => self
