@@ -439,8 +439,8 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
                 // Every innovation first: a model whose innovation covariance is not positive
                 // definite refuses the update before any state is written.
                 let mut inns = [None; N];
-                for j in 0..N {
-                    inns[j] = Some(innovation(sensor, &pred.x[j], &pred.p[j], z, r_diag)?);
+                for (inn, (x, p)) in inns.iter_mut().zip(pred.x.iter().zip(&pred.p)) {
+                    *inn = Some(innovation(sensor, x, p, z, r_diag)?);
                 }
                 for (j, inn) in inns.iter().enumerate() {
                     let inn = inn.as_ref()?;
@@ -590,6 +590,65 @@ mod tests {
             for (f, g) in fast.iter().zip(full.iter()) {
                 assert_eq!(f.to_bits(), g.to_bits(), "{f} vs {g}");
             }
+        }
+    }
+
+    #[test]
+    fn an_update_in_place_equals_the_returned_one_and_a_refused_one_changes_nothing() {
+        use crate::measure::AerSensor;
+        use trilink_geo::Geodetic;
+        let imm = crate::tracker::TrackerConfig::default().imm();
+        let Ok(site) = Geodetic::from_degrees(37.0, 127.0, 100.0) else {
+            panic!("a valid site");
+        };
+        let sensor = AerSensor::new(site);
+        // 300 km up, 200 km from the radar, climbing at 3 km/s.
+        let mut x = AugVec::zeros();
+        let r = site.to_ecef().0 * ((6_378_137.0 + 300_000.0) / 6_378_137.0);
+        let up = r.normalize();
+        let east = nalgebra::Vector3::new(-up.y, up.x, 0.0).normalize();
+        let r = r + 200_000.0 * east;
+        for i in 0..3 {
+            x[i] = r[i];
+            x[3 + i] = 3_000.0 * up[i] + 1_000.0 * east[i];
+        }
+        x[crate::motion::IK] = 1.0 / 3000.0;
+        let mut p = AugCov::identity() * 400.0;
+        for i in 3..6 {
+            p[(i, i)] = 100.0;
+        }
+        p[(crate::motion::IK, crate::motion::IK)] = 4e-6;
+        let s = ImmState::new(x, p, [0.6, 0.3, 0.1]);
+        for filter in [FilterKind::Ekf, FilterKind::Ukf] {
+            let pred = imm.predict_with(filter, &s, 1.0);
+            let mut z = sensor.expect(&pred.x_comb).z;
+            z[2] += 30.0;
+            let r_diag = MeasVec::new(1e-6, 1e-6, 100.0);
+            let Some(returned) = imm.update_with(filter, &pred, &sensor, &z, &r_diag) else {
+                panic!("a valid update");
+            };
+            let mut in_place = s;
+            assert!(imm
+                .update_into(filter, &pred, &sensor, &z, &r_diag, &mut in_place)
+                .is_some());
+            for j in 0..3 {
+                assert_eq!(in_place.x[j], returned.x[j]);
+                assert_eq!(in_place.p[j], returned.p[j]);
+            }
+            assert_eq!(in_place.mu, returned.mu);
+            // The last model's covariance is not positive definite: nothing may be written,
+            // though the first two models' updates would succeed.
+            let mut bad = pred;
+            bad.p[2] = -AugCov::identity() * 1e12;
+            let mut untouched = s;
+            assert!(imm
+                .update_into(filter, &bad, &sensor, &z, &r_diag, &mut untouched)
+                .is_none());
+            for j in 0..3 {
+                assert_eq!(untouched.x[j], s.x[j]);
+                assert_eq!(untouched.p[j], s.p[j]);
+            }
+            assert_eq!(untouched.mu, s.mu);
         }
     }
 }

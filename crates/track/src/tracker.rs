@@ -1328,7 +1328,7 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 &self.pairs_tentative
             };
             let d2 = cost(pairs, slot, i);
-            self.update_track(sensor, slot, &dets[i as usize], d2, second, t_s, &model);
+            self.update_track(sensor, slot, &dets[i as usize], d2, second, t_s);
         }
         self.assigned = assigned;
 
@@ -1444,8 +1444,8 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         d2: Option<f64>,
         second: Option<(&Det, f64)>,
         t_s: f64,
-        model: &AerSensor,
     ) {
+        let model = &self.sensors[sensor].model;
         let (ti, pred) = (
             self.slots[slot as usize] as usize,
             &self.preds[slot as usize],
