@@ -1039,10 +1039,15 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             }
             near.clear();
             let ei = self.entries[i];
-            local.for_near(&ei.p, |k| near.push(k as usize));
+            // Pairs are looked at once, from their earlier member.
+            local.for_near(&ei.p, |k| {
+                if k as usize > ka {
+                    near.push(k as usize);
+                }
+            });
             for &kb in near.iter() {
                 let j = confirmed[kb];
-                if kb <= ka || doomed[j] {
+                if doomed[j] {
                     continue;
                 }
                 let ej = self.entries[j];
