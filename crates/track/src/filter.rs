@@ -125,16 +125,29 @@ pub fn ekf_update<const D: usize>(
     inn: &Innovation<D>,
     r_diag: &MeasVec,
 ) -> (SVector<f64, D>, SMatrix<f64, D, D>) {
+    let position_only = (3..D).all(|c| (0..3).all(|m| inn.h[(m, c)] == 0.0));
+    let r = Matrix3::from_diagonal(r_diag);
+    if position_only {
+        // P Hᵀ and K H from H's first three columns, the rest being zero: the products sum the
+        // same terms in the same order, less exact zeros (as the Joseph product below).
+        let hr = inn.h.fixed_view::<3, 3>(0, 0);
+        let k: SMatrix<f64, D, 3> = (p.fixed_view::<D, 3>(0, 0) * hr.transpose()) * inn.s_inv;
+        let x_new = x + k * inn.y;
+        let mut ikh = SMatrix::<f64, D, D>::identity();
+        let kh: SMatrix<f64, D, 3> = k * hr;
+        for c in 0..3 {
+            for i in 0..D {
+                ikh[(i, c)] -= kh[(i, c)];
+            }
+        }
+        let mut p_new = joseph_position_only(&ikh, p) + k * r * k.transpose();
+        symmetrize(&mut p_new);
+        return (x_new, p_new);
+    }
     let k: SMatrix<f64, D, 3> = p * inn.h.transpose() * inn.s_inv;
     let x_new = x + k * inn.y;
     let ikh = SMatrix::<f64, D, D>::identity() - k * inn.h;
-    let r = Matrix3::from_diagonal(r_diag);
-    let position_only = (3..D).all(|c| (0..3).all(|m| inn.h[(m, c)] == 0.0));
-    let mut p_new = if position_only {
-        joseph_position_only(&ikh, p) + k * r * k.transpose()
-    } else {
-        ikh * p * ikh.transpose() + k * r * k.transpose()
-    };
+    let mut p_new = ikh * p * ikh.transpose() + k * r * k.transpose();
     symmetrize(&mut p_new);
     (x_new, p_new)
 }
@@ -588,6 +601,55 @@ mod tests {
             let full = ikh * p * ikh.transpose();
             let fast = joseph_position_only(&ikh, &p);
             for (f, g) in fast.iter().zip(full.iter()) {
+                assert_eq!(f.to_bits(), g.to_bits(), "{f} vs {g}");
+            }
+        }
+    }
+
+    #[test]
+    fn position_only_ekf_update_equals_the_general_formula_bit_for_bit() {
+        // Reference: nalgebra's full products `K = P Hᵀ S⁻¹`, `I − K H`, `(I − KH) P (I − KH)ᵀ
+        // + K R Kᵀ` on random states, an H that is zero beyond the position, and its S.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(416);
+        for _ in 0..200 {
+            let mut h = SMatrix::<f64, 3, NX>::zeros();
+            for m in 0..3 {
+                for c in 0..3 {
+                    h[(m, c)] = rng.random_range(-1e-5..1e-5);
+                }
+            }
+            let a = AugCov::from_fn(|_, _| rng.random_range(-30.0..30.0));
+            let mut p = a * a.transpose();
+            symmetrize(&mut p);
+            let x = AugVec::from_fn(|_, _| rng.random_range(-1e6..1e6));
+            let r_diag = MeasVec::new(1e-6, 2e-6, 400.0);
+            let mut s = h * p * h.transpose();
+            for i in 0..3 {
+                s[(i, i)] += r_diag[i];
+            }
+            let Some(chol) = s.cholesky() else {
+                panic!("S is positive definite by construction");
+            };
+            let inn = Innovation {
+                y: MeasVec::from_fn(|_, _| rng.random_range(-1e-3..1e-3)),
+                h,
+                s,
+                s_inv: chol.inverse(),
+                d2: 0.0,
+                ln_det_s: 0.0,
+            };
+            let k: SMatrix<f64, NX, 3> = p * h.transpose() * inn.s_inv;
+            let x_ref = x + k * inn.y;
+            let ikh = AugCov::identity() - k * h;
+            let r = Matrix3::from_diagonal(&r_diag);
+            let mut p_ref = ikh * p * ikh.transpose() + k * r * k.transpose();
+            symmetrize(&mut p_ref);
+            let (x_new, p_new) = ekf_update(&x, &p, &inn, &r_diag);
+            for (f, g) in x_new
+                .iter()
+                .zip(x_ref.iter())
+                .chain(p_new.iter().zip(p_ref.iter()))
+            {
                 assert_eq!(f.to_bits(), g.to_bits(), "{f} vs {g}");
             }
         }
