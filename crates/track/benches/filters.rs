@@ -3,7 +3,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use trilink_geo::Geodetic;
-use trilink_track::filter::{FilterKind, ImmState};
+use trilink_track::filter::{FilterKind, ImmPrediction, ImmState};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
 use trilink_track::motion::{augment, StateCov, StateVec};
 use trilink_track::{Tracker, TrackerConfig};
@@ -30,6 +30,24 @@ fn imm_cycle(c: &mut Criterion) {
             })
         });
     }
+    // The tracker's way (decision 0416): the prediction into a reused buffer, the update over
+    // the track's own state.
+    let mut pred = ImmPrediction::zeros();
+    g.bench_function("ekf_in_place", |b| {
+        b.iter(|| {
+            let mut state = s;
+            imm.predict_into(FilterKind::Ekf, black_box(&s), black_box(1.0), &mut pred);
+            imm.update_into(
+                FilterKind::Ekf,
+                &pred,
+                &sensor,
+                black_box(&z),
+                &r_diag,
+                &mut state,
+            );
+            state
+        })
+    });
     g.finish();
 }
 

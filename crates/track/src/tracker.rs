@@ -336,7 +336,9 @@ pub struct TrackUpdate {
     /// makes it observable: above ~80 km it stays at the prior.
     pub inv_beta_m2_kg: f64,
     pub inv_beta_sigma: f64,
-    /// Normalised innovation squared of this update (against the combined IMM prediction).
+    /// Normalised innovation squared of this update, against the combined IMM prediction (for
+    /// a burnout above the air that only one model's own prediction gated, that model's:
+    /// `gate_distance`).
     pub nis: f64,
     pub nis_dof: u32,
     pub phase: Phase,
@@ -616,9 +618,18 @@ pub struct Tracker<A: Associator = Gnn, I: Initiator = TwoPointInitiator, D: Del
     // Scratch reused across scans.
     cand: Vec<(u32, u32)>,
     slot_of: Vec<u32>,
-    slots: Vec<(u32, ImmPrediction<N_MODELS>)>,
+    /// Track index of each slot (a candidate track of the scan), in order of first candidacy.
+    slots: Vec<u32>,
+    /// Each slot's prediction, when made (`predicted`); the buffer only grows, so predictions
+    /// are written in place.
+    preds: Vec<ImmPrediction<N_MODELS>>,
+    predicted: Vec<bool>,
     pairs_confirmed: Vec<GatedPair>,
     pairs_tentative: Vec<GatedPair>,
+    merge_confirmed: Vec<usize>,
+    merge_grid: Grid,
+    merge_doomed: Vec<bool>,
+    merge_near: Vec<usize>,
     assigned: Vec<(u32, u32)>,
     det_used: Vec<bool>,
     slot_of_det: Vec<u32>,
@@ -738,8 +749,14 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             cand: Vec::new(),
             slot_of: Vec::new(),
             slots: Vec::new(),
+            preds: Vec::new(),
+            predicted: Vec::new(),
             pairs_confirmed: Vec::new(),
             pairs_tentative: Vec::new(),
+            merge_confirmed: Vec::new(),
+            merge_grid: Grid::new(GRID_CELL_M),
+            merge_doomed: Vec::new(),
+            merge_near: Vec::new(),
             assigned: Vec::new(),
             det_used: Vec::new(),
             slot_of_det: Vec::new(),
@@ -1057,28 +1074,56 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // Only confirmed pairs: a tentative track that duplicates a confirmed one is held back
         // at confirmation, and tentative tracks compete for detections in the GNN.
         self.rebuild_grid(now_s);
-        let confirmed: Vec<usize> = (0..self.tracks.len())
-            .filter(|&i| self.tracks[i].status == Status::Confirmed)
-            .collect();
-        if confirmed.len() < 2 {
-            return;
+        // Scratch kept across sweeps: the local grid's cell map and these vectors were built
+        // anew every second.
+        let mut confirmed = std::mem::take(&mut self.merge_confirmed);
+        let mut local = std::mem::replace(&mut self.merge_grid, Grid::new(GRID_CELL_M));
+        let mut doomed = std::mem::take(&mut self.merge_doomed);
+        let mut near = std::mem::take(&mut self.merge_near);
+        confirmed.clear();
+        confirmed
+            .extend((0..self.tracks.len()).filter(|&i| self.tracks[i].status == Status::Confirmed));
+        local.clear();
+        doomed.clear();
+        doomed.resize(self.tracks.len(), false);
+        if confirmed.len() >= 2 {
+            for (k, &i) in confirmed.iter().enumerate() {
+                local.insert(&self.entries[i].p, k as u32);
+            }
+            self.find_duplicates(&confirmed, &local, &mut doomed, &mut near);
         }
-        let mut local = Grid::new(GRID_CELL_M);
-        for (k, &i) in confirmed.iter().enumerate() {
-            local.insert(&self.entries[i].p, k as u32);
+        let any = doomed.iter().any(|&d| d);
+        if any {
+            self.remove_merged(&doomed);
         }
-        let mut doomed = vec![false; self.tracks.len()];
-        let mut near = Vec::new();
+        (self.merge_confirmed, self.merge_grid) = (confirmed, local);
+        (self.merge_doomed, self.merge_near) = (doomed, near);
+    }
+
+    /// Marks in `doomed` the confirmed tracks (indices `confirmed`, in the grid `local` by their
+    /// place in it) that another confirmed track follows on the same object.
+    fn find_duplicates(
+        &self,
+        confirmed: &[usize],
+        local: &Grid,
+        doomed: &mut [bool],
+        near: &mut Vec<usize>,
+    ) {
         for (ka, &i) in confirmed.iter().enumerate() {
             if doomed[i] {
                 continue;
             }
             near.clear();
             let ei = self.entries[i];
-            local.for_near(&ei.p, |k| near.push(k as usize));
-            for &kb in &near {
+            // Pairs are looked at once, from their earlier member.
+            local.for_near(&ei.p, |k| {
+                if k as usize > ka {
+                    near.push(k as usize);
+                }
+            });
+            for &kb in near.iter() {
                 let j = confirmed[kb];
-                if kb <= ka || doomed[j] {
+                if doomed[j] {
                     continue;
                 }
                 let ej = self.entries[j];
@@ -1103,9 +1148,10 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 }
             }
         }
-        if !doomed.iter().any(|&d| d) {
-            return;
-        }
+    }
+
+    /// Ends the tracks marked in `doomed` (merged into another), keeping the others' order.
+    fn remove_merged(&mut self, doomed: &[bool]) {
         // In place and in order: a new vector of every track (kilobytes each) per sweep was
         // most of this step's time, in copies and fresh pages.
         let (stats, ended) = (&mut self.stats, &mut self.ended);
@@ -1240,55 +1286,33 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.cand.sort_unstable();
         self.cand.dedup();
 
-        // Predict each candidate track once, gate each pair.
+        // Slots in order of first candidacy; confirmed tracks are predicted and gated now.
+        // Tentative tracks only after the confirmed tracks have chosen (below): a detection a
+        // confirmed track took is not theirs to have, so a tentative track whose candidates were
+        // all taken is never predicted (a third of them on raid-1000). Their slot numbers and
+        // gated pairs are as if every candidate had been gated first.
         self.slot_of.clear();
         self.slot_of.resize(self.tracks.len(), u32::MAX);
         self.slots.clear();
+        self.predicted.clear();
         self.pairs_confirmed.clear();
         self.pairs_tentative.clear();
         let model = self.sensors[sensor].model;
-        for &(ti, j) in &self.cand {
+        for k in 0..self.cand.len() {
+            let (ti, j) = self.cand[k];
             let slot = match self.slot_of[ti as usize] {
                 u32::MAX => {
-                    let tr = &self.tracks[ti as usize];
-                    let pred = self
-                        .imm
-                        .predict_with(self.cfg.filter, &tr.imm, t_s - tr.t_s);
                     let s = self.slots.len() as u32;
-                    self.slots.push((ti, pred));
+                    self.slots.push(ti);
+                    self.predicted.push(false);
                     self.slot_of[ti as usize] = s;
                     s
                 }
                 s => s,
             };
-            let pred = &self.slots[slot as usize].1;
-            let d = &dets[j as usize];
-            let filter = self.cfg.filter;
-            let tr = &self.tracks[ti as usize];
-            let just_boosting = tr.status == Status::Confirmed
-                && tr.t_boost_s >= t_s - staging::BOOST_RECENT_S
-                && tr.t_s >= t_s - staging::BOOST_RECENT_S;
-            let Some(d2) = gate_distance(
-                filter,
-                &model,
-                pred,
-                &d.z,
-                &d.r_diag,
-                self.gate,
-                just_boosting,
-            ) else {
-                continue;
-            };
-            if d2 <= self.gate {
-                let pair = GatedPair {
-                    track: slot,
-                    det: j,
-                    cost: d2,
-                };
-                if self.tracks[ti as usize].status == Status::Confirmed {
+            if self.tracks[ti as usize].status == Status::Confirmed {
+                if let Some(pair) = self.gate_pair(&model, slot, &dets[j as usize], j, t_s) {
                     self.pairs_confirmed.push(pair);
-                } else {
-                    self.pairs_tentative.push(pair);
                 }
             }
         }
@@ -1309,8 +1333,16 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
             self.det_used[j as usize] = true;
         }
         let first = self.assigned.len();
-        let used = &self.det_used;
-        self.pairs_tentative.retain(|p| !used[p.det as usize]);
+        for k in 0..self.cand.len() {
+            let (ti, j) = self.cand[k];
+            if self.det_used[j as usize] || self.tracks[ti as usize].status == Status::Confirmed {
+                continue;
+            }
+            let slot = self.slot_of[ti as usize];
+            if let Some(pair) = self.gate_pair(&model, slot, &dets[j as usize], j, t_s) {
+                self.pairs_tentative.push(pair);
+            }
+        }
         self.associator.assign(
             n_slots,
             dets.len(),
@@ -1328,6 +1360,9 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         // track the detection on its own side, every scan, and both would drift apart from the
         // truth between them while their covariances shrank.
         self.pairs_confirmed
+            .sort_unstable_by_key(|p| (p.track, p.det));
+        // Sorted too so that an update finds its pair's d², the NIS it reports.
+        self.pairs_tentative
             .sort_unstable_by_key(|p| (p.track, p.det));
         let cost = |pairs: &[GatedPair], t: u32, d: u32| {
             pairs
@@ -1368,7 +1403,13 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
                 }
             }
             let second = second.map(|(j, w)| (&dets[j as usize], w));
-            self.update_track(sensor, slot, &dets[i as usize], second, t_s, &model);
+            let pairs = if n < first {
+                &self.pairs_confirmed
+            } else {
+                &self.pairs_tentative
+            };
+            let d2 = cost(pairs, slot, i);
+            self.update_track(sensor, slot, &dets[i as usize], d2, second, t_s);
         }
         self.assigned = assigned;
 
@@ -1440,42 +1481,93 @@ impl<A: Associator, I: Initiator, D: Deleter> Tracker<A, I, D> {
         self.new_tracks = new_tracks;
     }
 
-    /// Updates the track in `slot` with detection `d`; when `second` = (other, w) is given, with
+    /// The gated pair of the track in `slot` and detection `d` (number `j` of the scan), if `d`
+    /// is inside the track's gate; the track is predicted to `t_s` first if it was not yet.
+    fn gate_pair(
+        &mut self,
+        model: &AerSensor,
+        slot: u32,
+        d: &Det,
+        j: u32,
+        t_s: f64,
+    ) -> Option<GatedPair> {
+        let s = slot as usize;
+        if !self.predicted[s] {
+            let tr = &self.tracks[self.slots[s] as usize];
+            if self.preds.len() <= s {
+                self.preds.resize(s + 1, ImmPrediction::zeros());
+            }
+            self.imm
+                .predict_into(self.cfg.filter, &tr.imm, t_s - tr.t_s, &mut self.preds[s]);
+            self.predicted[s] = true;
+        }
+        let pred = &self.preds[s];
+        let tr = &self.tracks[self.slots[s] as usize];
+        let just_boosting = tr.status == Status::Confirmed
+            && tr.t_boost_s >= t_s - staging::BOOST_RECENT_S
+            && tr.t_s >= t_s - staging::BOOST_RECENT_S;
+        let d2 = gate_distance(
+            self.cfg.filter,
+            model,
+            pred,
+            &d.z,
+            &d.r_diag,
+            self.gate,
+            just_boosting,
+        )?;
+        (d2 <= self.gate).then_some(GatedPair {
+            track: slot,
+            det: j,
+            cost: d2,
+        })
+    }
+
+    /// Updates the track in `slot` with detection `d`, whose gating found `d2` (the NIS of
+    /// this update; computed again if not given); when `second` = (other, w) is given, with
     /// `d` at weight w and `other` at 1 − w (the pair JPDA of `process_scan`).
     fn update_track(
         &mut self,
         sensor: usize,
         slot: u32,
         d: &Det,
+        d2: Option<f64>,
         second: Option<(&Det, f64)>,
         t_s: f64,
-        model: &AerSensor,
     ) {
-        let (ti, pred) = &self.slots[slot as usize];
-        let ti = *ti as usize;
+        let model = &self.sensors[sensor].model;
+        let (ti, pred) = (
+            self.slots[slot as usize] as usize,
+            &self.preds[slot as usize],
+        );
         let filter = self.cfg.filter;
-        let nis = innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
-            .unwrap_or(f64::NAN);
+        let nis = d2.unwrap_or_else(|| {
+            innovation_d2(filter, model, &pred.x_comb, &pred.p_comb, &d.z, &d.r_diag)
+                .unwrap_or(f64::NAN)
+        });
+        let tr = &mut self.tracks[ti];
         let updated = match second {
-            Some((other, w_own)) => self.imm.update_pda(
-                filter,
-                pred,
-                model,
-                &[(d.z, d.r_diag, w_own), (other.z, other.r_diag, 1.0 - w_own)],
-            ),
-            _ => self.imm.update_with(filter, pred, model, &d.z, &d.r_diag),
+            Some((other, w_own)) => self
+                .imm
+                .update_pda(
+                    filter,
+                    pred,
+                    model,
+                    &[(d.z, d.r_diag, w_own), (other.z, other.r_diag, 1.0 - w_own)],
+                )
+                .map(|s| tr.imm = s),
+            _ => self
+                .imm
+                .update_into(filter, pred, model, &d.z, &d.r_diag, &mut tr.imm),
         };
-        let Some(new_state) = updated else {
+        if updated.is_none() {
             self.stats.numerical_rejects += 1;
             return;
-        };
+        }
         self.stats.updates += 1;
-        let tr = &mut self.tracks[ti];
-        tr.imm = new_state;
         for (x, p) in tr.imm.x.iter_mut().zip(tr.imm.p.iter()) {
             project_onto_nonnegative_k(x, p);
         }
-        (tr.x_c, tr.p_c) = tr.imm.combined();
+        tr.imm.combined_into(&mut tr.x_c, &mut tr.p_c);
         if !physically_plausible(&tr.x_c, &tr.p_c, self.cfg.max_speed_mps) {
             // Fed by clutter or by another object's detections, a track's thrust estimate can
             // run away and take the covariance into round-off; nothing it says is worth sharing.
