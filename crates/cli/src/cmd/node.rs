@@ -157,18 +157,21 @@ pub fn run(args: Args) -> CliResult {
         println!("{nation}: sent {sent} reports; receiving until idle for {} s", args.idle_exit_s);
         let mut last = -1i64;
         let mut idle_since = tokio::time::Instant::now();
-        while !interrupted {
-            let s = h.stats();
-            let seen = (s.frames_received + s.heartbeats_received + s.duplicates + s.rejected_total()) as i64;
-            if seen != last {
-                last = seen;
-                idle_since = tokio::time::Instant::now();
-            } else if idle_since.elapsed().as_secs_f64() >= args.idle_exit_s {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                _ = tokio::signal::ctrl_c() => break,
+        // A Ctrl-C during sending skips the wait for the allies' last reports.
+        if !interrupted {
+            loop {
+                let s = h.stats();
+                let seen = (s.frames_received + s.heartbeats_received + s.duplicates + s.rejected_total()) as i64;
+                if seen != last {
+                    last = seen;
+                    idle_since = tokio::time::Instant::now();
+                } else if idle_since.elapsed().as_secs_f64() >= args.idle_exit_s {
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = tokio::signal::ctrl_c() => break,
+                }
             }
         }
         h.stop().await
