@@ -478,9 +478,6 @@ fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &AugCov, pb: &AugCov, g
     dp.dot(&cp.solve(dp)) <= gate && dv.dot(&cv.solve(dv)) <= gate
 }
 
-/// Whether an estimate is something a ballistic body could be: finite, with positive variances,
-/// between 50 km below the ellipsoid and 50,000 km above the centre of the Earth, slower than
-/// 1.5 × the fastest body initiation pairs for, and with thrust below 30 g.
 /// No body is pushed forward by the air: an update that leaves k = 1/β below zero has let k
 /// explain an acceleration along the velocity, which is thrust. The mean is moved to the most
 /// likely state with k = 0 (the Gaussian conditioned on it: every element correlated with k
@@ -514,6 +511,10 @@ fn nis_consistent(sum: f64, n: u32, probability: f64) -> bool {
     }
 }
 
+/// Whether an estimate is something a ballistic body could be: finite, with positive variances,
+/// between 50 km below the ellipsoid and 50,000 km above the centre of the Earth, slower than
+/// 1.5 × the fastest body initiation pairs for, and with thrust below
+/// [`MAX_THRUST_ACCEL_MPS2`].
 fn physically_plausible(x: &AugVec, p: &AugCov, max_speed_mps: f64) -> bool {
     if !x.iter().all(|v| v.is_finite())
         || !(0..NX).all(|i| p[(i, i)] > 0.0 && p[(i, i)].is_finite())
