@@ -5,28 +5,7 @@
 mod common;
 
 use common::*;
-use trilink_physics::Trajectory;
 use trilink_track::{TrackUpdate, TrackerConfig};
-
-/// A fitted single-stage class flown by the physics crate (the simulator's own flight) until
-/// `end_s`: the payload (the stack's trajectory until burnout) and the spent stage, released
-/// at burnout with the same state, and the burnout time.
-fn single_stage(class: &str, end_s: f64) -> (Trajectory, Trajectory, f64) {
-    let Some(launch) = trilink_physics::missiles::template_launch(class, 0.0) else {
-        panic!("no {class} class");
-    };
-    let cfg = trilink_physics::FlightConfig {
-        dt_s: 0.1,
-        max_duration_s: end_s,
-    };
-    let flight = trilink_physics::fly(&launch, &cfg).unwrap();
-    let mut objects = flight.objects.into_iter();
-    let (Some(payload), Some(stage)) = (objects.next(), objects.next()) else {
-        panic!("{class} releases no stage");
-    };
-    let burnout_s = stage.t_start_s();
-    (payload, stage, burnout_s)
-}
 
 /// The confirmed track on the stack in the last 6 s of the burn, and whether it is still
 /// updated on one of the two bodies 20–40 s after burnout. `Err` says what went wrong.
@@ -70,7 +49,7 @@ fn kept_through_burnout(s: &Scenario, ups: &[TrackUpdate], burnout_s: f64) -> Re
 fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
     // The kn-23 class burns 30 s, from 61 m/s² at lift-off to 310 m/s² at burnout; the radars
     // first see it at about 18 s, past 150 m/s². Seeds 1–40 of the radar noise.
-    let (payload, stage, burnout_s) = single_stage("kn-23", 80.0);
+    let (payload, stage, burnout_s) = fitted_first_split("kn-23", 80.0);
     let end_s = burnout_s + 40.0;
     let mut failures = Vec::new();
     for seed in 1..=40 {
@@ -100,7 +79,7 @@ fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
 fn a_burnout_above_the_air_keeps_its_track() {
     // The hwasong-12 class burns 140 s and ends its burn about 150 km up at 214 m/s², eleven
     // times its lift-off acceleration. Seeds 1–20 of the radar noise.
-    let (payload, stage, burnout_s) = single_stage("hwasong-12", 220.0);
+    let (payload, stage, burnout_s) = fitted_first_split("hwasong-12", 220.0);
     let mut failures = Vec::new();
     for seed in 1..=20 {
         let s = observe(

@@ -71,26 +71,6 @@ fn staging(split_s: f64, end_s: f64) -> (Trajectory, Trajectory) {
     (stack, spent)
 }
 
-/// The fitted hwasong-15 class flown by the physics crate (the simulator's own flight) until
-/// `end_s`: the stack (the payload's trajectory) and the first spent stage, with the time it
-/// separates.
-fn hwasong_15(end_s: f64) -> (Trajectory, Trajectory, f64) {
-    let Some(launch) = trilink_physics::missiles::template_launch("hwasong-15", 0.0) else {
-        panic!("no hwasong-15 class");
-    };
-    let cfg = trilink_physics::FlightConfig {
-        dt_s: 0.1,
-        max_duration_s: end_s,
-    };
-    let flight = trilink_physics::fly(&launch, &cfg).unwrap();
-    let mut objects = flight.objects.into_iter();
-    let (Some(stack), Some(spent)) = (objects.next(), objects.next()) else {
-        panic!("hwasong-15 drops no stage");
-    };
-    let split_s = spent.t_start_s();
-    (stack, spent, split_s)
-}
-
 /// Checks, for one run, that the track on the stack in the last 10 s before `split_s` is the
 /// one on the thrusting body from `split_s + 30` to `+ 40` s, and that another track follows the
 /// spent stage then. `Err` says what went wrong.
@@ -161,7 +141,7 @@ fn identity_failures(
 fn the_track_of_a_thrusting_stack_stays_on_the_upper_stage_after_staging() {
     // hwasong-15 at its first staging: the stack goes from 45 m/s² of thrust to 12.5 (its total
     // acceleration falls to 3 m/s²), the spent stage falls free; 30 s later they are 7 km apart.
-    let (stack, spent, split_s) = hwasong_15(220.0);
+    let (stack, spent, split_s) = fitted_first_split("hwasong-15", 220.0);
     let failures = identity_failures(&stack, &spent, 220.0, split_s);
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -324,3 +324,23 @@ pub fn distance(o: &Trajectory, u: &trilink_track::TrackUpdate) -> f64 {
     };
     (pos(&x) - Vector3::new(u.x[0], u.x[1], u.x[2])).norm()
 }
+
+/// A fitted missile class flown by the physics crate (the simulator's own flight) until
+/// `end_s`: the stack (the payload's trajectory), the first body it drops (a spent stage,
+/// released with the stack's state), and the time of that first separation.
+pub fn fitted_first_split(class: &str, end_s: f64) -> (Trajectory, Trajectory, f64) {
+    let Some(launch) = trilink_physics::missiles::template_launch(class, 0.0) else {
+        panic!("no {class} class");
+    };
+    let cfg = trilink_physics::FlightConfig {
+        dt_s: 0.1,
+        max_duration_s: end_s,
+    };
+    let flight = trilink_physics::fly(&launch, &cfg).unwrap();
+    let mut objects = flight.objects.into_iter();
+    let (Some(stack), Some(dropped)) = (objects.next(), objects.next()) else {
+        panic!("{class} drops no stage");
+    };
+    let split_s = dropped.t_start_s();
+    (stack, dropped, split_s)
+}
