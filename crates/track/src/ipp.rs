@@ -789,6 +789,17 @@ mod tests {
     use super::*;
     use trilink_physics::{free_flight_acceleration, rk4_step};
 
+    /// A track that has seen nothing: its k is the filter's prior (β 3000, σ_k 2e-3).
+    fn unseen_estimate() -> InvBetaEstimate {
+        InvBetaEstimate {
+            k_m2_kg: 1.0 / 3000.0,
+            var: 4e-6,
+            cov_state_k: Vector6::zeros(),
+            prior_k_m2_kg: 1.0 / 3000.0,
+            prior_var: 4e-6,
+        }
+    }
+
     #[test]
     fn ellipse_of_a_north_elongated_covariance_points_north() {
         let (a, b, o) = ellipse_95(&Matrix2::new(1.0, 0.0, 0.0, 4.0));
@@ -1099,13 +1110,7 @@ mod tests {
         let (m0, s0) = (prior.median_kg_m2.ln(), prior.sigma_ln);
         assert_eq!(ln_beta_posterior(&prior, None), (m0, s0));
         // A track that has seen nothing (its k is the filter's prior): the β prior.
-        let unseen = InvBetaEstimate {
-            k_m2_kg: 1.0 / 3000.0,
-            var: 4e-6,
-            cov_state_k: Vector6::zeros(),
-            prior_k_m2_kg: 1.0 / 3000.0,
-            prior_var: 4e-6,
-        };
+        let unseen = unseen_estimate();
         assert_eq!(ln_beta_posterior(&prior, Some(&unseen)), (m0, s0));
         // Reference: the posterior ∝ prior(u) · N(e^{−u}; k_L, σ_L²) summed by the trapezoid
         // rule on 200 001 points over ±12 prior σ, with the likelihood recovered by hand.
@@ -1236,13 +1241,7 @@ mod tests {
         // point is the filter's nominal β (3000), and every β between lands inside.
         let x0 = descending();
         let cfg = CrossingConfig::default();
-        let unseen = InvBetaEstimate {
-            k_m2_kg: 1.0 / 3000.0,
-            var: 4e-6,
-            cov_state_k: Vector6::zeros(),
-            prior_k_m2_kg: 1.0 / 3000.0,
-            prior_var: 4e-6,
-        };
+        let unseen = unseen_estimate();
         let no_prior = CrossingConfig {
             beta_prior: None,
             ..cfg

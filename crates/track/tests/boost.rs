@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use trilink_track::{TrackUpdate, TrackerConfig};
+use trilink_track::TrackUpdate;
 
 /// The confirmed track on the stack in the last 6 s of the burn, and whether it is still
 /// updated on one of the two bodies 20–40 s after burnout. `Err` says what went wrong.
@@ -53,14 +53,7 @@ fn a_track_born_late_in_a_short_range_burn_is_kept_through_burnout() {
     let end_s = burnout_s + 40.0;
     let mut failures = Vec::new();
     for seed in 1..=40 {
-        let s = observe(
-            &builtin_like_radars(),
-            vec![payload.clone(), stage.clone()],
-            0.0,
-            end_s,
-            seed,
-        );
-        let (ups, _) = run(&s, TrackerConfig::default());
+        let (s, ups) = track_pair(&payload, &stage, end_s, seed);
         if let Err(e) = kept_through_burnout(&s, &ups, burnout_s) {
             failures.push(format!("seed {seed}: {e}"));
         }
@@ -82,14 +75,7 @@ fn a_burnout_above_the_air_keeps_its_track() {
     let (payload, stage, burnout_s) = fitted_first_split("hwasong-12", 220.0);
     let mut failures = Vec::new();
     for seed in 1..=20 {
-        let s = observe(
-            &builtin_like_radars(),
-            vec![payload.clone(), stage.clone()],
-            0.0,
-            burnout_s + 40.0,
-            seed,
-        );
-        let (ups, _) = run(&s, TrackerConfig::default());
+        let (s, ups) = track_pair(&payload, &stage, burnout_s + 40.0, seed);
         if let Err(e) = kept_through_burnout(&s, &ups, burnout_s) {
             failures.push(format!("seed {seed}: {e}"));
         }

@@ -7,7 +7,7 @@ use common::*;
 use nalgebra::Vector3;
 use trilink_geo::LocalFrame;
 use trilink_physics::{free_flight_acceleration, rk4_step, Ending, ObjectKind, State6, Trajectory};
-use trilink_track::{TrackUpdate, TrackerConfig};
+use trilink_track::TrackUpdate;
 
 /// Flies `s0` from `t0_s` for `duration_s` at 0.1 s (the simulator's step) with a thrust
 /// acceleration of `thrust_mps2(t)` along the velocity (a gravity turn), gravity and the
@@ -123,14 +123,8 @@ fn identity_failures(
 ) -> Vec<String> {
     let mut failures = Vec::new();
     for seed in 1..=10 {
-        let s = observe(
-            &builtin_like_radars(),
-            vec![stack.clone(), spent.clone()],
-            0.0,
-            end_s,
-            seed,
-        );
-        if let Err(e) = check_identity(&s, &run(&s, TrackerConfig::default()).0, split_s) {
+        let (s, ups) = track_pair(&stack, &spent, end_s, seed);
+        if let Err(e) = check_identity(&s, &ups, split_s) {
             failures.push(format!("seed {seed}: {e}"));
         }
     }

@@ -344,3 +344,22 @@ pub fn fitted_first_split(class: &str, end_s: f64) -> (Trajectory, Trajectory, f
     let split_s = dropped.t_start_s();
     (stack, dropped, split_s)
 }
+
+/// Two bodies seen by [`builtin_like_radars`] from 0 to `end_s` with noise seed `seed`, and
+/// every update the default tracker makes on them.
+pub fn track_pair(
+    a: &Trajectory,
+    b: &Trajectory,
+    end_s: f64,
+    seed: u64,
+) -> (Scenario, Vec<trilink_track::TrackUpdate>) {
+    let s = observe(
+        &builtin_like_radars(),
+        vec![a.clone(), b.clone()],
+        0.0,
+        end_s,
+        seed,
+    );
+    let ups = run(&s, trilink_track::TrackerConfig::default()).0;
+    (s, ups)
+}
