@@ -51,6 +51,12 @@ pub struct Launch {
     pub vehicle: VehicleSpec,
 }
 
+/// Retro-rockets (or the next stage's hot start, or the springs of a re-entry vehicle's
+/// release) push a spent stage back by a few metres per second. Without it a last stage and its
+/// payload fly the whole of free flight within a metre of each other: two bodies no radar
+/// resolves and no tracker can tell apart (docs/decisions/0104).
+pub const SEPARATION_DELTA_V_MPS: f64 = 3.0;
+
 /// Integration settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlightConfig {
@@ -58,6 +64,9 @@ pub struct FlightConfig {
     pub dt_s: f64,
     /// A flight still airborne after this long is cut off (s).
     pub max_duration_s: f64,
+    /// Speed at which a spent stage is pushed back from what flies on at separation (m/s),
+    /// against the direction of flight; what flies on keeps its state (docs/decisions/0104).
+    pub separation_delta_v_mps: f64,
 }
 
 impl Default for FlightConfig {
@@ -65,6 +74,7 @@ impl Default for FlightConfig {
         Self {
             dt_s: 0.1,
             max_duration_s: 3.0 * 3600.0,
+            separation_delta_v_mps: SEPARATION_DELTA_V_MPS,
         }
     }
 }
@@ -471,6 +481,13 @@ fn fly_objects(
             });
         }
     }
+    if !(cfg.separation_delta_v_mps.is_finite() && cfg.separation_delta_v_mps >= 0.0) {
+        return Err(PhysicsError::InvalidVehicle {
+            what: "separation_delta_v_mps".into(),
+            value: cfg.separation_delta_v_mps,
+            expected: "a finite speed not below zero",
+        });
+    }
     let frame = LocalFrame::new(launch.site);
     let t0 = launch.t0_s;
     let (sin_az, cos_az) = launch.azimuth_rad.sin_cos();
@@ -535,9 +552,11 @@ fn fly_objects(
         coast_beta_kg_m2: vehicle.payload_ballistic_coefficient_kg_m2,
         steer: &steer,
     };
-    // Every stage separates at burnout, the last one included: it then falls close beside the
-    // payload, which is exactly the closely spaced pair a tracker must not swap.
+    // Every stage separates at burnout, the last one included: pushed back at a few m/s, it then
+    // falls close beside the payload, which is exactly the closely spaced pair a tracker must not
+    // swap.
     let mut spent: Vec<Trajectory> = Vec::new();
+    let push_mps = cfg.separation_delta_v_mps;
     integrate(
         &payload_body,
         &mut payload,
@@ -545,10 +564,13 @@ fn fly_objects(
         cfg,
         &separations_s,
         |k, t, s| {
+            let v = velocity(&s);
+            let back = v.try_normalize(1e-9).unwrap_or_else(Vector3::zeros);
+            let pushed = stack(&position(&s), &(v - back * push_mps));
             spent.push(Trajectory {
                 kind: ObjectKind::SpentStage((k + 1) as u8),
                 t_s: vec![t],
-                samples: vec![s],
+                samples: vec![pushed],
                 ending: Ending::StillFlying,
                 powered_until: 0,
             });

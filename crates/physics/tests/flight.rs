@@ -204,6 +204,14 @@ fn invalid_inputs_are_errors_not_panics() {
         ..FlightConfig::default()
     };
     assert!(fly(&launch(off_grid_vehicle()), &cfg).is_err());
+    let cfg = FlightConfig {
+        separation_delta_v_mps: -1.0,
+        ..FlightConfig::default()
+    };
+    assert!(matches!(
+        fly(&launch(off_grid_vehicle()), &cfg),
+        Err(PhysicsError::InvalidVehicle { what, .. }) if what == "separation_delta_v_mps"
+    ));
 }
 
 #[test]
@@ -211,6 +219,7 @@ fn a_flight_cut_short_by_max_duration_stops_at_the_limit() {
     let cfg = FlightConfig {
         dt_s: 0.1,
         max_duration_s: 50.0,
+        ..FlightConfig::default()
     };
     let f = fly(&launch(off_grid_vehicle()), &cfg).unwrap();
     let p = f.payload().unwrap();
@@ -276,4 +285,45 @@ fn the_production_step_agrees_with_a_ten_times_finer_one() {
     );
     assert!(impact_gap_m < 10.0);
     assert!(drift_coarse < 1e-9);
+}
+
+#[test]
+fn a_spent_stage_is_pushed_back_along_the_flight_and_drifts_off_at_that_speed() {
+    // The last stage of the fitted hwasong-12 class separates above the air, so beyond the push
+    // only the gravity gradient acts on the pair: over a minute the gap is the push times the
+    // time, to well within a percent (relative motion in orbit departs from a straight line as
+    // (n t)², n ≈ 1e-3 rad/s).
+    let l = missiles::template_launch("hwasong-12", 0.0).unwrap();
+    let still = FlightConfig {
+        separation_delta_v_mps: 0.0,
+        ..FlightConfig::default()
+    };
+    let pushed = FlightConfig::default();
+    assert_eq!(pushed.separation_delta_v_mps, 3.0);
+    let last = |cfg: &FlightConfig| {
+        let f = fly(&l, cfg).unwrap();
+        let n = l.vehicle.stages.len() as u8;
+        let stage = f
+            .objects
+            .iter()
+            .find(|o| o.kind == ObjectKind::SpentStage(n))
+            .unwrap()
+            .clone();
+        (f.payload().unwrap().clone(), stage)
+    };
+    let (_, still_stage) = last(&still);
+    let (payload, stage) = last(&pushed);
+    // At the separation instant the push is the only difference, and it points backwards.
+    let s0 = still_stage.samples[0];
+    let s1 = stage.samples[0];
+    assert!((position(&s0) - position(&s1)).norm() < 1e-9);
+    let dv = velocity(&s1) - velocity(&s0);
+    let ahead = velocity(&s0).normalize();
+    assert!((dv.norm() - 3.0).abs() < 1e-9, "push {} m/s", dv.norm());
+    assert!((dv.normalize().dot(&ahead) + 1.0).abs() < 1e-12);
+    assert!(height(&s1) > 100e3, "separation at {} m", height(&s1));
+    // A minute later the stage trails by the push times the time.
+    let t = stage.t_start_s() + 60.0;
+    let gap_m = (payload.position_at(t, 0.1).unwrap() - stage.position_at(t, 0.1).unwrap()).norm();
+    assert!((gap_m / 180.0 - 1.0).abs() < 0.01, "gap {gap_m} m after 60 s");
 }

@@ -220,6 +220,7 @@ pub fn simulate(
                 Some(d) => (d - l.launch.t0_s + opts.dt_s).max(opts.dt_s),
                 None => FlightConfig::default().max_duration_s,
             },
+            ..FlightConfig::default()
         };
         let flight = fly(&l.launch, &cfg).map_err(|source| ScenarioError::Launch {
             at: l.at.clone(),

@@ -335,6 +335,7 @@ pub fn fitted_first_split(class: &str, end_s: f64) -> (Trajectory, Trajectory, f
     let cfg = trilink_physics::FlightConfig {
         dt_s: 0.1,
         max_duration_s: end_s,
+        ..trilink_physics::FlightConfig::default()
     };
     let flight = trilink_physics::fly(&launch, &cfg).unwrap();
     let mut objects = flight.objects.into_iter();
