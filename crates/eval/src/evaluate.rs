@@ -649,6 +649,7 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
     let mut truth_pos = Vec::new();
     let mut track_idx = Vec::new();
     let mut track_pos = Vec::new();
+    let mut track_row = Vec::new();
     let (mut existing, mut covered, mut live, mut spurious) = (0usize, 0usize, 0usize, 0usize);
     let mut ids_per_object: Vec<Vec<(f64, Option<u64>)>> = vec![Vec::new(); objects.len()];
     for &t in &times {
@@ -665,6 +666,7 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
         }
         track_idx.clear();
         track_pos.clear();
+        track_row.clear();
         for (k, (_, rows)) in tracks.iter().enumerate() {
             let c = &mut cursors[k];
             while *c + 1 < rows.len() && rows[*c + 1].time_s <= t {
@@ -682,8 +684,15 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
             };
             track_idx.push(k);
             track_pos.push(position(&state));
+            track_row.push(row);
         }
         let g = gospa(&truth_pos, &track_pos, cfg.gospa);
+        // A row's NEES against an object, both at the row's own time (as RMSE and NEES are).
+        let row_nees = |j: usize, ob: usize| -> Option<f64> {
+            let row = track_row[j];
+            let truth = objects[ob].position_at(row.time_s)?;
+            nees3(&(position(&row.state()) - truth), &row.position_cov())
+        };
         let pairs = sticky_pairs(
             grid.assigned.last().map(Vec::as_slice).unwrap_or(&[]),
             &truth_idx,
@@ -691,6 +700,7 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
             &track_idx,
             &track_pos,
             cfg.gospa,
+            row_nees,
         );
         let mut id_of_object: HashMap<usize, u64> = HashMap::with_capacity(pairs.len());
         for &(tr, ob) in &pairs {
@@ -1104,12 +1114,26 @@ pub fn evaluate(run: &RunInputs, cfg: &EvalConfig) -> Result<Evaluation, EvalErr
     Ok(Evaluation { summary, series })
 }
 
+/// A kept pair is let go when its track's latest row is this far from its object in the row's
+/// own covariance: χ²(3) at 1 − 10⁻⁶ (scipy.stats.chi2.ppf), so a consistent track lets go of its own object about
+/// once in a million rows.
+const DIVERGED_NEES: f64 = 30.664_849_706;
+/// … and this close to another object: χ²(3) at 0.999.
+const ADOPTED_NEES: f64 = 16.266_236_196;
+
 /// The association used for everything but the GOSPA value: a (track, object) pair of the
-/// previous grid time is kept while they are still closer than c; the tracks and objects left
-/// over are assigned optimally (GOSPA's assignment among them). Without this hysteresis two
+/// previous grid time is kept while they are still closer than c, unless the track's latest
+/// row has statistically left its object for another (`row_nees` above [`DIVERGED_NEES`] for
+/// its own, at most [`ADOPTED_NEES`] for the other); the tracks and objects left over are
+/// assigned optimally (GOSPA's assignment among them). Without the distance hysteresis two
 /// objects closer together than the track errors (a stage and its payload just after
 /// separation) would be re-paired at random from one grid time to the next and every flip
-/// would count as an id swap. Returns (track index, object index) sorted by track index.
+/// would count as an id swap; without the statistical test a track that really moved to the
+/// other body is charged against the one it left, row after row, until the two are c apart
+/// (docs/decisions/0500, item 4). `row_nees(j, ob)` is the NEES of live track `j`'s latest row
+/// against object `ob` (None when the object does not exist at the row's time or the
+/// covariance is not positive-definite). Returns (track index, object index) sorted by track
+/// index.
 fn sticky_pairs(
     previous: &[(usize, usize)],
     truth_idx: &[usize],
@@ -1117,22 +1141,60 @@ fn sticky_pairs(
     track_idx: &[usize],
     track_pos: &[Vector3<f64>],
     params: GospaParams,
+    row_nees: impl Fn(usize, usize) -> Option<f64>,
 ) -> Vec<(usize, usize)> {
     let truth_at: HashMap<usize, usize> =
         truth_idx.iter().enumerate().map(|(i, &o)| (o, i)).collect();
     let track_at: HashMap<usize, usize> =
         track_idx.iter().enumerate().map(|(j, &k)| (k, j)).collect();
-    let mut truth_used = vec![false; truth_idx.len()];
-    let mut track_used = vec![false; track_idx.len()];
-    let mut pairs = Vec::new();
+    // Kept pairs as (live track j, present object i); holder[i] is the j keeping object i.
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut holder: Vec<Option<usize>> = vec![None; truth_idx.len()];
     for &(k, o) in previous {
         if let (Some(&j), Some(&i)) = (track_at.get(&k), truth_at.get(&o)) {
             if (track_pos[j] - truth_pos[i]).norm() < params.c_m {
-                truth_used[i] = true;
-                track_used[j] = true;
-                pairs.push((k, o));
+                holder[i] = Some(kept.len());
+                kept.push((j, i));
             }
         }
+    }
+    let diverged = |j: usize, i: usize| row_nees(j, truth_idx[i]).is_some_and(|d| d > DIVERGED_NEES);
+    for n in 0..kept.len() {
+        let (j, i) = kept[n];
+        if !diverged(j, i) {
+            continue;
+        }
+        // The other object within c that the row sits closest to, statistically.
+        let adopted = (0..truth_idx.len())
+            .filter(|&i2| i2 != i && (track_pos[j] - truth_pos[i2]).norm() < params.c_m)
+            .filter_map(|i2| row_nees(j, truth_idx[i2]).map(|d| (d, i2)))
+            .filter(|&(d, _)| d <= ADOPTED_NEES)
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let Some((_, i2)) = adopted else { continue };
+        match holder[i2] {
+            None => {
+                kept[n].1 = i2;
+                holder[i] = None;
+                holder[i2] = Some(n);
+            }
+            // Two tracks that have exchanged bodies exchange objects; a holder still on its
+            // object keeps it.
+            Some(m) if diverged(kept[m].0, i2) => {
+                kept[n].1 = i2;
+                kept[m].1 = i;
+                holder[i] = Some(m);
+                holder[i2] = Some(n);
+            }
+            Some(_) => {}
+        }
+    }
+    let mut truth_used = vec![false; truth_idx.len()];
+    let mut track_used = vec![false; track_idx.len()];
+    let mut pairs = Vec::with_capacity(kept.len());
+    for &(j, i) in &kept {
+        truth_used[i] = true;
+        track_used[j] = true;
+        pairs.push((track_idx[j], truth_idx[i]));
     }
     let free_truth: Vec<usize> = (0..truth_idx.len()).filter(|&i| !truth_used[i]).collect();
     let free_track: Vec<usize> = (0..track_idx.len()).filter(|&j| !track_used[j]).collect();
@@ -1607,5 +1669,50 @@ mod tests {
         assert_eq!(c.id_swaps, 1);
         assert_eq!(c.id_switches, 3);
         assert_eq!(c.track_breaks, 1);
+    }
+
+    /// Two objects 300 m apart (well inside c) and, in one case, a third; tracks 10 and 11 were
+    /// paired with objects 0 and 1. `nees[j][ob]` is what each live track's latest row scores
+    /// against each object.
+    fn repaired(nees: [[f64; 3]; 2], with_third: bool) -> Vec<(usize, usize)> {
+        let mut truth_idx = vec![0, 1];
+        let mut truth_pos = vec![Vector3::zeros(), Vector3::new(300.0, 0.0, 0.0)];
+        if with_third {
+            truth_idx.push(2);
+            truth_pos.push(Vector3::new(0.0, 300.0, 0.0));
+        }
+        let track_idx = [10, 11];
+        let track_pos = [Vector3::new(100.0, 0.0, 0.0), Vector3::new(200.0, 0.0, 0.0)];
+        sticky_pairs(
+            &[(10, 0), (11, 1)],
+            &truth_idx,
+            &truth_pos,
+            &track_idx,
+            &track_pos,
+            GospaParams::new(5_000.0, 1.0).unwrap(),
+            |j, ob| Some(nees[j][ob]),
+        )
+    }
+
+    #[test]
+    fn a_kept_pair_follows_its_track_only_when_the_row_has_statistically_left_for_another_body() {
+        // Both rows consistent with their own objects: kept, however close the other body.
+        assert_eq!(repaired([[2.0, 4.0, 9.0], [3.0, 1.0, 9.0]], false), [(10, 0), (11, 1)]);
+        // The tracks have exchanged bodies: the objects are exchanged (one swap, not NEES in
+        // the thousands until the bodies are c apart).
+        assert_eq!(repaired([[900.0, 2.0, 9e9], [3.0, 700.0, 9e9]], false), [(10, 1), (11, 0)]);
+        // Track 10 sits on object 1, but track 11 is still on it too: a holder that has not
+        // left its object keeps it, and track 10 keeps object 0.
+        assert_eq!(repaired([[900.0, 2.0, 9e9], [400.0, 1.0, 9e9]], false), [(10, 0), (11, 1)]);
+        // An overconfident row far from every object is not re-paired: the distance rule
+        // holds it until c.
+        assert_eq!(repaired([[900.0, 800.0, 9e9], [3.0, 1.0, 9e9]], false), [(10, 0), (11, 1)]);
+        // Between two candidates the row goes to the one it fits best; a free object is taken
+        // and the one left behind is free for the optimal assignment (no track left for it).
+        assert_eq!(repaired([[900.0, 9e9, 4.0], [3.0, 1.0, 9e9]], true), [(10, 2), (11, 1)]);
+        // Just inside and just outside the thresholds (χ² 3 dof at 1 − 1e-6 and at 0.999).
+        assert_eq!(repaired([[30.6, 9e9, 4.0], [3.0, 1.0, 9e9]], true), [(10, 0), (11, 1)]);
+        assert_eq!(repaired([[30.7, 9e9, 16.2], [3.0, 1.0, 9e9]], true), [(10, 2), (11, 1)]);
+        assert_eq!(repaired([[30.7, 9e9, 16.3], [3.0, 1.0, 9e9]], true), [(10, 0), (11, 1)]);
     }
 }
