@@ -559,20 +559,43 @@ fn deriv(x: &StateVec) -> StateVec {
 
 #[inline]
 fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
+    deriv_drag_parts(x, beta).0
+}
+
+/// The state's rate with drag at ballistic coefficient `beta` (kg/m², > 0), and the drag
+/// acceleration that is part of it: the impact search sizes its steps by the drag at the
+/// step's start, which is the first RK4 stage's own, so it is computed once for both
+/// (with [`rk4_state_drag_from`] and [`rk4_with_stm_drag_from`]; the same operations as
+/// [`rk4_state_drag`] and [`rk4_with_stm_drag`], bit for bit).
+#[inline]
+pub(crate) fn deriv_drag_parts(x: &StateVec, beta: f64) -> (StateVec, Vector3<f64>) {
     let (r, v) = split(x);
-    let a = free_flight_acceleration(&r, &v) + drag_acceleration(&r, &v, beta);
-    StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
+    let drag = drag_acceleration(&r, &v, beta);
+    let a = free_flight_acceleration(&r, &v) + drag;
+    (StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z), drag)
 }
 
 /// One RK4 step of state and state-transition matrix with drag at ballistic coefficient
 /// `beta` (kg/m²) in both: Φ carries drag's derivatives with respect to position and velocity,
 /// so an error in velocity decays in the air as the body's does.
 pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (StateVec, StateCov) {
+    rk4_with_stm_drag_from(x, &deriv_drag(x, beta), phi, h, beta)
+}
+
+/// [`rk4_with_stm_drag`] with the first stage's rate `k1` (from [`deriv_drag_parts`] at `x`)
+/// already known.
+pub(crate) fn rk4_with_stm_drag_from(
+    x: &StateVec,
+    k1: &StateVec,
+    phi: &StateCov,
+    h: f64,
+    beta: f64,
+) -> (StateVec, StateCov) {
+    let k1 = *k1;
     let k = if beta > 0.0 { 1.0 / beta } else { 0.0 };
     // Drag's Jacobian is taken once per step, at the midpoint the first stage reaches: the
     // density (a power law per layer) is the dearest thing in the loop, and a midpoint value
     // keeps Φ within a few per cent at the steps the impact search takes (test below).
-    let k1 = deriv_drag(x, beta);
     let x2 = x + 0.5 * h * k1;
     let (r_mid, v_mid) = split(&x2);
     let drag = drag_jacobian_at(&r_mid, &v_mid, k);
@@ -671,7 +694,14 @@ pub fn rk4_state_drag(x: &StateVec, h: f64, beta: f64) -> StateVec {
     if beta <= 0.0 {
         return rk4_state(x, h);
     }
-    let k1 = deriv_drag(x, beta);
+    rk4_state_drag_from(x, &deriv_drag(x, beta), h, beta)
+}
+
+/// [`rk4_state_drag`] (with drag, `beta` > 0) with the first stage's rate `k1` (from
+/// [`deriv_drag_parts`] at `x`) already known.
+#[inline]
+pub(crate) fn rk4_state_drag_from(x: &StateVec, k1: &StateVec, h: f64, beta: f64) -> StateVec {
+    let k1 = *k1;
     let k2 = deriv_drag(&(x + 0.5 * h * k1), beta);
     let k3 = deriv_drag(&(x + 0.5 * h * k2), beta);
     let k4 = deriv_drag(&(x + h * k3), beta);
