@@ -21,8 +21,8 @@ use nalgebra::{Matrix2, Matrix3, Vector2, Vector3, Vector6};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 
 use crate::motion::{
-    deriv_drag_parts, first_stage, rk4_state_drag, rk4_state_drag_from, rk4_state_from,
-    rk4_with_stm, rk4_with_stm_drag_from, StateCov, StateVec,
+    deriv_drag_parts, rk4_state_drag, rk4_state_drag_from, rk4_with_stm, rk4_with_stm_drag_from,
+    StateCov, StateVec,
 };
 
 /// χ² quantile with 2 degrees of freedom at 0.95: `−2 ln 0.05`.
@@ -773,17 +773,8 @@ fn find_crossing(
     // 2. Newton on the last step length. The height function is the cheap one (exact to well
     // under a metre near the ground) and the vertical rate uses the geocentric direction; that
     // only changes how fast Newton converges, not where it converges to.
-    // Every Newton step flies from `xs`: its first RK4 stage is the same each time.
-    let k1 = first_stage(&xs, beta);
-    let fly_for = |dt: f64| {
-        if beta > 0.0 {
-            rk4_state_drag_from(&xs, &k1, sign * dt, beta)
-        } else {
-            rk4_state_from(&xs, &k1, sign * dt)
-        }
-    };
     let mut dt = step * h0 / (h0 - h1);
-    let mut xc = fly_for(dt);
+    let mut xc = rk4_state_drag(&xs, sign * dt, beta);
     for _ in 0..6 {
         let r = Vector3::new(xc[0], xc[1], xc[2]);
         let rate = sign * (r / r.norm()).dot(&xc.fixed_rows::<3>(3).into_owned());
@@ -792,7 +783,7 @@ fn find_crossing(
         }
         let ddt = -approx_height_m(&xc) / rate;
         dt = (dt + ddt).clamp(0.0, step);
-        xc = fly_for(dt);
+        xc = rk4_state_drag(&xs, sign * dt, beta);
         if ddt.abs() < 1e-6 {
             break;
         }

@@ -758,26 +758,7 @@ pub(crate) fn rk4_state_drag_from(x: &StateVec, k1: &StateVec, h: f64, beta: f64
 
 /// One RK4 step of the state alone.
 pub fn rk4_state(x: &StateVec, h: f64) -> StateVec {
-    rk4_state_from(x, &deriv(x), h)
-}
-
-/// The first stage's rate of [`rk4_state`] and [`rk4_state_drag`] at `x`: with it, several
-/// steps of different lengths from one state (the impact search's Newton iterations) share
-/// their first stage, bit for bit ([`rk4_state_drag_from`], [`rk4_state_from`]).
-#[inline]
-pub(crate) fn first_stage(x: &StateVec, beta: f64) -> StateVec {
-    if beta <= 0.0 {
-        deriv(x)
-    } else {
-        deriv_drag(x, beta)
-    }
-}
-
-/// [`rk4_state`] with the first stage's rate `k1` (from [`first_stage`] at `x`, no drag)
-/// already known.
-#[inline]
-pub(crate) fn rk4_state_from(x: &StateVec, k1: &StateVec, h: f64) -> StateVec {
-    let k1 = *k1;
+    let k1 = deriv(x);
     let k2 = deriv(&(x + 0.5 * h * k1));
     let k3 = deriv(&(x + 0.5 * h * k2));
     let k4 = deriv(&(x + h * k3));
