@@ -1242,6 +1242,46 @@ mod tests {
     }
 
     #[test]
+    fn steps_from_a_known_first_stage_equal_the_plain_steps_bit_for_bit() {
+        // The impact search computes the first stage once (its drag also sizes the step);
+        // the steps from it must be the plain ones, and its drag the physics crate's US76 drag
+        // (the formula, not the table) to the table's 5e-5.
+        let mut checked = 0;
+        for (lat, alt_m, east, north, up) in [
+            (39.0, 60_000.0, 1700.0, 1000.0, -1500.0),
+            (39.0, 12_000.0, 1200.0, 500.0, -1400.0),
+            (10.0, 85_990.0, -3000.0, 200.0, -2500.0),
+            (-60.0, 2_000.0, 100.0, -150.0, -300.0),
+            (0.0, 150_000.0, 5000.0, 0.0, 100.0),
+        ] {
+            let site = trilink_geo::Geodetic::from_degrees(lat, 131.0, alt_m).unwrap();
+            let r = site.to_ecef().0;
+            let v = trilink_geo::LocalFrame::new(site).rotate_to_ecef(&Vector3::new(east, north, up));
+            let x = StateVec::new(r.x, r.y, r.z, v.x, v.y, v.z);
+            for beta in [100.0, 1000.0, 8000.0] {
+                let (k1, drag) = deriv_drag_parts(&x, beta);
+                let reference = drag_acceleration(&r, &v, beta);
+                assert!(
+                    (drag - reference).norm() <= 5e-5 * reference.norm(),
+                    "{drag} vs {reference}"
+                );
+                for h in [0.05, 0.7, 5.0, -3.0] {
+                    let a = rk4_state_drag_from(&x, &k1, h, beta);
+                    let b = rk4_state_drag(&x, h, beta);
+                    assert!(a.iter().zip(b.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    let phi = StateCov::identity() * 1.5;
+                    let (xa, pa) = rk4_with_stm_drag_from(&x, &k1, &phi, h, beta);
+                    let (xb, pb) = rk4_with_stm_drag(&x, &phi, h, beta);
+                    assert!(xa.iter().zip(xb.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(pa.iter().zip(pb.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 60);
+    }
+
+    #[test]
     fn state_only_propagation_matches_predict() {
         for m in [
             Ballistic::free_flight(0.0),
