@@ -4,6 +4,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use trilink_geo::Geodetic;
 use trilink_track::filter::{FilterKind, ImmPrediction, ImmState};
+use trilink_track::ipp::{ground_crossing, impact_point, CrossingConfig, InvBetaEstimate};
 use trilink_track::measure::{AerSensor, MeasVec, MeasurementModel};
 use trilink_track::motion::{augment, StateCov, StateVec};
 use trilink_track::{Tracker, TrackerConfig};
@@ -79,5 +80,41 @@ fn hwasong_12(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, imm_cycle, hwasong_12);
+fn impact_prediction(c: &mut Criterion) {
+    // One launch/impact prediction of a KN-23-like body 40 km up and descending, as raid-1000's
+    // tracks are for most of their flight (decision 0418): with β unseen (the bound over the
+    // prior's central 95 %), with β seen to 3 % (the three-node rule), and the launch point's
+    // back-search. Each flies the state to the ground in RK4 steps sized by drag.
+    let site = Geodetic::from_degrees(39.0, 131.0, 40_000.0).unwrap();
+    let r = site.to_ecef().0;
+    let v = trilink_geo::LocalFrame::new(site)
+        .rotate_to_ecef(&nalgebra::Vector3::new(1_500.0, 900.0, -300.0));
+    let x = StateVec::new(r.x, r.y, r.z, v.x, v.y, v.z);
+    let p = StateCov::from_diagonal(&StateVec::new(400.0, 400.0, 400.0, 4.0, 4.0, 4.0));
+    let cfg = CrossingConfig::default();
+    let k_prior = 1.0 / 3000.0;
+    let unseen = InvBetaEstimate {
+        k_m2_kg: k_prior,
+        var: 4e-6,
+        cov_state_k: nalgebra::Vector6::zeros(),
+        prior_k_m2_kg: k_prior,
+        prior_var: 4e-6,
+    };
+    let seen = InvBetaEstimate {
+        var: (0.03 * k_prior) * (0.03 * k_prior),
+        ..unseen
+    };
+    let mut g = c.benchmark_group("impact_prediction");
+    for (name, k) in [("beta_unseen", unseen), ("beta_seen", seen)] {
+        g.bench_function(name, |b| {
+            b.iter(|| impact_point(0.0, black_box(&x), black_box(&p), Some(&k), &cfg))
+        });
+    }
+    g.bench_function("launch_back_search", |b| {
+        b.iter(|| ground_crossing(0.0, black_box(&x), black_box(&p), false, &cfg))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, imm_cycle, hwasong_12, impact_prediction);
 criterion_main!(benches);

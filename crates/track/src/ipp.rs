@@ -20,9 +20,10 @@
 use nalgebra::{Matrix2, Matrix3, Vector2, Vector3, Vector6};
 use trilink_geo::{Ecef, Geodetic, LocalFrame};
 
-use trilink_physics::atmosphere::drag_acceleration;
-
-use crate::motion::{rk4_state_drag, rk4_with_stm, rk4_with_stm_drag, StateCov, StateVec};
+use crate::motion::{
+    deriv_drag_parts, rk4_state_drag, rk4_state_drag_from, rk4_with_stm, rk4_with_stm_drag_from,
+    StateCov, StateVec,
+};
 
 /// χ² quantile with 2 degrees of freedom at 0.95: `−2 ln 0.05`.
 pub const CHI2_2DOF_95: f64 = 5.991_464_547_107_979;
@@ -545,6 +546,8 @@ fn fly(
     let mut done = 0.0;
     while done < total_s - 1e-9 {
         let in_air = beta > 0.0 && approx_height_m(&xphi) < AIR_TOP_M;
+        // The first RK4 stage's rate in the air, whose drag also sizes the step.
+        let mut k1_air = None;
         let h = if in_air {
             // Drag damps a velocity error on the time scale τ = |v|/|a_drag|, and its
             // Jacobian along the velocity is −2/τ: RK4 steps longer than about 1.4 τ turn that
@@ -557,7 +560,9 @@ fn fly(
             // per step is held to 3 km as well.
             let r = Vector3::new(xphi[0], xphi[1], xphi[2]);
             let v = Vector3::new(xphi[3], xphi[4], xphi[5]);
-            let a_drag = drag_acceleration(&r, &v, beta).norm();
+            let (k1, drag) = deriv_drag_parts(&xphi, beta);
+            k1_air = Some(k1);
+            let a_drag = drag.norm();
             let mut step = AIR_STM_STEP_S;
             if a_drag > 0.0 {
                 step = step.min(STM_DRAG_STEP_FRACTION * v.norm() / a_drag);
@@ -584,10 +589,9 @@ fn fly(
             STM_STEP_S
         }
         .min(total_s - done);
-        let (nx, np) = if in_air {
-            rk4_with_stm_drag(&xphi, &phi, sign * h, beta)
-        } else {
-            rk4_with_stm(&xphi, &phi, sign * h)
+        let (nx, np) = match &k1_air {
+            Some(k1) => rk4_with_stm_drag_from(&xphi, k1, &phi, sign * h, beta),
+            None => rk4_with_stm(&xphi, &phi, sign * h),
         };
         xphi = nx;
         phi = np;
@@ -693,15 +697,18 @@ fn find_crossing(
         if h0 < speed * step {
             step = (h0 / speed).clamp(0.5, cfg.step_s);
         }
+        // The first RK4 stage's rate in the air, whose drag also sizes the step.
+        let mut k1_air = None;
         if h0 < AIR_TOP_M {
             air_entry.get_or_insert(xs);
             if beta > 0.0 && vertical_stop {
                 // The β ends are needed to a per cent, not a metre: steps follow the drag
                 // time scale |v|/|a_drag| instead of a fixed 5 s, long where a slowed body
                 // coasts in thin air, short where a fast one meets dense air.
-                let r = Vector3::new(xs[0], xs[1], xs[2]);
                 let v = Vector3::new(xs[3], xs[4], xs[5]);
-                let a_drag = drag_acceleration(&r, &v, beta).norm();
+                let (k1, drag) = deriv_drag_parts(&xs, beta);
+                k1_air = Some(k1);
+                let a_drag = drag.norm();
                 if a_drag > 0.0 {
                     let scale_s = DRAG_STEP_FRACTION * v.norm() / a_drag;
                     // No floor of half a second here: a low-β body entering dense air fast has
@@ -713,9 +720,10 @@ fn find_crossing(
                 // body of β 1000 re-entering at 7 km/s has τ of a second or two low down, and
                 // 5 s RK4 steps there diverged, taking Φ with them to 10¹⁷⁸ m²). Recomputed at
                 // every step, so that a body that has slowed takes long steps again.
-                let r = Vector3::new(xs[0], xs[1], xs[2]);
                 let v = Vector3::new(xs[3], xs[4], xs[5]);
-                let a_drag = drag_acceleration(&r, &v, beta).norm();
+                let (k1, drag) = deriv_drag_parts(&xs, beta);
+                k1_air = Some(k1);
+                let a_drag = drag.norm();
                 let mut air_step = AIR_STEP_S;
                 if h0 < speed * air_step {
                     air_step = (h0 / speed).max(0.5);
@@ -727,7 +735,10 @@ fn find_crossing(
                 step = air_step;
             }
         }
-        let next = rk4_state_drag(&xs, sign * step, beta);
+        let next = match &k1_air {
+            Some(k1) => rk4_state_drag_from(&xs, k1, sign * step, beta),
+            None => rk4_state_drag(&xs, sign * step, beta),
+        };
         let h1 = approx_height_m(&next);
         if h1 <= 0.0 {
             bracket = Some((xs, step, h0, h1));

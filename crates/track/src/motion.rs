@@ -6,7 +6,8 @@
 //! truth and prediction never disagree about the Earth. Process noise is documented in
 //! docs/decisions/0401-ballistic-motion-and-process-noise.md.
 
-use nalgebra::{Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
+use nalgebra::storage::Storage;
+use nalgebra::{Const, Matrix, Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6, U3};
 use trilink_geo::wgs84::{A_M, B_M, E2, GM_M3_PER_S2, OMEGA_RAD_PER_S};
 use trilink_physics::atmosphere::{density_kg_m3, DRAG_CEILING_ALT_M};
 use trilink_physics::free_flight_acceleration;
@@ -29,7 +30,16 @@ pub const IK: usize = 9;
 pub type AugVec = SVector<f64, NX>;
 /// Covariance of the augmented state.
 pub type AugCov = SMatrix<f64, NX, NX>;
-type Top = SMatrix<f64, 6, NX>;
+/// The kinematic rows of Φ, over the columns a model's Φ can fill: all of them but the
+/// thrust's (re-entry: the kinematics and k, 6 × 7, k last) or all but k's (boost: 6 × 9).
+/// The columns left out stay exactly zero over any prediction (a model without thrust holds
+/// the thrust at zero and nothing in its dynamics reads it; the boost model has no drag), so
+/// integrating them only multiplied zeros (docs/decisions/0418).
+type Top<const C: usize> = SMatrix<f64, 6, C>;
+/// Columns of [`Top`] for the re-entry model: the six kinematic ones and k.
+const DRAG_COLS: usize = 7;
+/// Columns of [`Top`] for the boost model: the six kinematic ones and the thrust's three.
+const THRUST_COLS: usize = 9;
 
 /// The kinematic part of an augmented state and covariance.
 pub fn kinematic(x: &AugVec, p: &AugCov) -> (StateVec, StateCov) {
@@ -396,6 +406,25 @@ impl ThrustDrift {
     }
 }
 
+/// `a · b` for a 3 × 3 `a` and a 3 × C `b`, each entry's three products summed in the order
+/// nalgebra's product sums them (so the result is the same to the bit), written out: for the
+/// 3 × 7 and 3 × 9 blocks of [`stage_rates`] nalgebra's generic product was not inlined and
+/// cost more than the columns it was spared (docs/decisions/0418).
+#[inline(always)]
+fn mul3<const C: usize, S>(a: &Matrix3<f64>, b: &Matrix<f64, U3, Const<C>, S>) -> SMatrix<f64, 3, C>
+where
+    S: Storage<f64, U3, Const<C>>,
+{
+    let mut out = SMatrix::<f64, 3, C>::zeros();
+    for c in 0..C {
+        let (b0, b1, b2) = (b[(0, c)], b[(1, c)], b[(2, c)]);
+        for i in 0..3 {
+            out[(i, c)] = a[(i, 0)] * b0 + a[(i, 1)] * b1 + a[(i, 2)] * b2;
+        }
+    }
+    out
+}
+
 /// [`kin_deriv`] at one RK4 stage, and `A·M + B` for the kinematic rows `M` (6 × 10) of Φ:
 /// `A` the 6 × 6 Jacobian of the kinematics with respect to themselves, `B` their Jacobian
 /// with respect to thrust and k (a and k are constant over a prediction, so their rows of Φ
@@ -404,12 +433,12 @@ impl ThrustDrift {
 /// with its own early-outs, and the drag terms of `A` are
 /// computed only for the model that has drag (a zero block times `M` added nothing).
 #[inline]
-fn stage_rates(
+fn stage_rates<const C: usize>(
     x: &AugVec,
-    m: &Top,
+    m: &Top<C>,
     force: Force,
     thrust_jacobian: Option<&Matrix3<f64>>,
-) -> (Vector6<f64>, Top) {
+) -> (Vector6<f64>, Top<C>) {
     let r = Vector3::new(x[0], x[1], x[2]);
     let v = Vector3::new(x[3], x[4], x[5]);
     let mut a = free_flight_acceleration(&r, &v);
@@ -443,17 +472,17 @@ fn stage_rates(
         }
     }
     let w2 = 2.0 * OMEGA_RAD_PER_S;
-    let mut out = Top::zeros();
-    out.fixed_view_mut::<3, NX>(0, 0)
-        .copy_from(&m.fixed_view::<3, NX>(3, 0));
-    let top = m.fixed_view::<3, NX>(0, 0);
-    let bottom = m.fixed_view::<3, NX>(3, 0);
-    let mut lower = g * top;
+    let mut out = Top::<C>::zeros();
+    out.fixed_view_mut::<3, C>(0, 0)
+        .copy_from(&m.fixed_view::<3, C>(3, 0));
+    let top = m.fixed_view::<3, C>(0, 0);
+    let bottom = m.fixed_view::<3, C>(3, 0);
+    let mut lower = mul3(&g, &top);
     if let Some((dv, _)) = &drag_terms {
-        lower += dv * bottom;
+        lower += mul3(dv, &bottom);
     }
     // Coriolis: C = [[0, 2w, 0], [-2w, 0, 0], [0, 0, 0]]
-    for c in 0..NX {
+    for c in 0..C {
         lower[(0, c)] += w2 * bottom[(1, c)];
         lower[(1, c)] -= w2 * bottom[(0, c)];
     }
@@ -475,15 +504,16 @@ fn stage_rates(
         },
         Force::Drag => {
             // Zero above the ceiling, as before (adding a zero changed nothing).
+            // k is the last column (`IK` of the full Φ, 6 of the re-entry model's 6 × 7).
             if let Some((_, dk)) = &drag_terms {
                 for i in 0..3 {
-                    lower[(i, IK)] += dk[i];
+                    lower[(i, C - 1)] += dk[i];
                 }
             }
         }
         Force::None => {}
     }
-    out.fixed_view_mut::<3, NX>(3, 0).copy_from(&lower);
+    out.fixed_view_mut::<3, C>(3, 0).copy_from(&lower);
     (Vector6::new(v.x, v.y, v.z, a.x, a.y, a.z), out)
 }
 
@@ -506,7 +536,13 @@ fn stage_state(x: &AugVec, d: &Vector6<f64>, s: f64, drift: DriftAt, tau_s: f64)
 
 /// One RK4 step of the augmented state and the kinematic rows of its state-transition matrix.
 /// With a drifting thrust, `x`'s thrust must be the drift's at the step's start.
-fn rk4_aug_with_stm(x: &AugVec, m: &Top, h: f64, force: Force, drift: DriftAt) -> (AugVec, Top) {
+fn rk4_aug_with_stm<const C: usize>(
+    x: &AugVec,
+    m: &Top<C>,
+    h: f64,
+    force: Force,
+    drift: DriftAt,
+) -> (AugVec, Top<C>) {
     let jac = |tau_s: f64| drift.map(|(dr, t0)| dr.jacobian(t0 + tau_s));
     let j1 = jac(0.0);
     let (k1, m1) = stage_rates(x, m, force, j1.as_ref());
@@ -559,36 +595,71 @@ fn deriv(x: &StateVec) -> StateVec {
 
 #[inline]
 fn deriv_drag(x: &StateVec, beta: f64) -> StateVec {
+    deriv_drag_parts(x, beta).0
+}
+
+/// The state's rate with drag at ballistic coefficient `beta` (kg/m², > 0), and the drag
+/// acceleration that is part of it: the impact search sizes its steps by the drag at the
+/// step's start, which is the first RK4 stage's own, so it is computed once for both
+/// (with [`rk4_state_drag_from`] and [`rk4_with_stm_drag_from`]; the same operations as
+/// [`rk4_state_drag`] and [`rk4_with_stm_drag`], bit for bit).
+#[inline]
+pub(crate) fn deriv_drag_parts(x: &StateVec, beta: f64) -> (StateVec, Vector3<f64>) {
     let (r, v) = split(x);
-    let a = free_flight_acceleration(&r, &v) + drag_acceleration(&r, &v, beta);
-    StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z)
+    let drag = drag_acceleration(&r, &v, beta);
+    let a = free_flight_acceleration(&r, &v) + drag;
+    (StateVec::new(v.x, v.y, v.z, a.x, a.y, a.z), drag)
 }
 
 /// One RK4 step of state and state-transition matrix with drag at ballistic coefficient
 /// `beta` (kg/m²) in both: Φ carries drag's derivatives with respect to position and velocity,
 /// so an error in velocity decays in the air as the body's does.
 pub fn rk4_with_stm_drag(x: &StateVec, phi: &StateCov, h: f64, beta: f64) -> (StateVec, StateCov) {
+    rk4_with_stm_drag_from(x, &deriv_drag(x, beta), phi, h, beta)
+}
+
+/// [`rk4_with_stm_drag`] with the first stage's rate `k1` (from [`deriv_drag_parts`] at `x`)
+/// already known.
+pub(crate) fn rk4_with_stm_drag_from(
+    x: &StateVec,
+    k1: &StateVec,
+    phi: &StateCov,
+    h: f64,
+    beta: f64,
+) -> (StateVec, StateCov) {
+    let k1 = *k1;
     let k = if beta > 0.0 { 1.0 / beta } else { 0.0 };
     // Drag's Jacobian is taken once per step, at the midpoint the first stage reaches: the
     // density (a power law per layer) is the dearest thing in the loop, and a midpoint value
     // keeps Φ within a few per cent at the steps the impact search takes (test below).
-    let k1 = deriv_drag(x, beta);
     let x2 = x + 0.5 * h * k1;
     let (r_mid, v_mid) = split(&x2);
     let drag = drag_jacobian_at(&r_mid, &v_mid, k);
+    // With drag, the velocity rows' rate is `(G + ∂a/∂r) Φ_r + (C + ∂a/∂v) Φ_v` (C the Coriolis
+    // block): the blocks are summed before they multiply Φ, two 3 × 3 by 3 × 6 products per
+    // stage instead of three and the Coriolis terms. Φ changes in its last bits only
+    // (docs/decisions/0418).
+    let velocity_block = drag.as_ref().map(|j| {
+        let w2 = 2.0 * OMEGA_RAD_PER_S;
+        let mut c = j.d_velocity;
+        c[(0, 1)] += w2;
+        c[(1, 0)] -= w2;
+        c
+    });
     let rate = |x: &StateVec, phi: &StateCov| {
-        let mut out = a_times(
-            phi,
-            &accel_position_jacobian(&Vector3::new(x[0], x[1], x[2])),
-        );
-        if let Some(j) = &drag {
-            let top = phi.fixed_view::<3, 6>(0, 0);
-            let bottom = phi.fixed_view::<3, 6>(3, 0);
-            let extra = j.d_position * top + j.d_velocity * bottom;
-            let mut lower = out.fixed_view_mut::<3, 6>(3, 0);
-            lower += extra;
+        let g = accel_position_jacobian(&Vector3::new(x[0], x[1], x[2]));
+        match (&drag, &velocity_block) {
+            (Some(j), Some(cv)) => {
+                let top = phi.fixed_view::<3, 6>(0, 0);
+                let bottom = phi.fixed_view::<3, 6>(3, 0);
+                let mut out = StateCov::zeros();
+                out.fixed_view_mut::<3, 6>(0, 0).copy_from(&bottom);
+                out.fixed_view_mut::<3, 6>(3, 0)
+                    .copy_from(&((g + j.d_position) * top + cv * bottom));
+                out
+            }
+            _ => a_times(phi, &g),
         }
-        out
     };
     let m1 = rate(x, phi);
     let p2 = phi + 0.5 * h * m1;
@@ -671,7 +742,14 @@ pub fn rk4_state_drag(x: &StateVec, h: f64, beta: f64) -> StateVec {
     if beta <= 0.0 {
         return rk4_state(x, h);
     }
-    let k1 = deriv_drag(x, beta);
+    rk4_state_drag_from(x, &deriv_drag(x, beta), h, beta)
+}
+
+/// [`rk4_state_drag`] (with drag, `beta` > 0) with the first stage's rate `k1` (from
+/// [`deriv_drag_parts`] at `x`) already known.
+#[inline]
+pub(crate) fn rk4_state_drag_from(x: &StateVec, k1: &StateVec, h: f64, beta: f64) -> StateVec {
+    let k1 = *k1;
     let k2 = deriv_drag(&(x + 0.5 * h * k1), beta);
     let k3 = deriv_drag(&(x + 0.5 * h * k2), beta);
     let k4 = deriv_drag(&(x + h * k3), beta);
@@ -735,16 +813,27 @@ impl MotionModel for Ballistic {
                 xs.fixed_rows_mut::<6>(0).copy_from(&k);
                 stm.fixed_view_mut::<6, 6>(0, 0).copy_from(&phi);
             } else {
-                let drift = self.drift(x);
-                let mut m = Top::identity();
-                for i in 0..n {
-                    let at = drift.as_ref().map(|d| (d, i as f64 * h));
-                    (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force, at);
-                }
-                stm.fixed_view_mut::<6, NX>(0, 0).copy_from(&m);
-                if let Some(d) = drift {
-                    stm.fixed_view_mut::<3, 3>(IA, IA)
-                        .copy_from(&d.jacobian(dt_s));
+                if self.force == Force::Drag {
+                    let mut m = Top::<DRAG_COLS>::identity();
+                    for _ in 0..n {
+                        (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force, None);
+                    }
+                    stm.fixed_view_mut::<6, 6>(0, 0)
+                        .copy_from(&m.fixed_view::<6, 6>(0, 0));
+                    stm.fixed_view_mut::<6, 1>(0, IK)
+                        .copy_from(&m.fixed_view::<6, 1>(0, DRAG_COLS - 1));
+                } else {
+                    let drift = self.drift(x);
+                    let mut m = Top::<THRUST_COLS>::identity();
+                    for i in 0..n {
+                        let at = drift.as_ref().map(|d| (d, i as f64 * h));
+                        (xs, m) = rk4_aug_with_stm(&xs, &m, h, self.force, at);
+                    }
+                    stm.fixed_view_mut::<6, THRUST_COLS>(0, 0).copy_from(&m);
+                    if let Some(d) = drift {
+                        stm.fixed_view_mut::<3, 3>(IA, IA)
+                            .copy_from(&d.jacobian(dt_s));
+                    }
                 }
             }
         }
@@ -1069,6 +1158,60 @@ mod tests {
     }
 
     #[test]
+    fn narrow_variational_blocks_equal_the_full_width_integration_bit_for_bit() {
+        // The re-entry model integrates 6 × 7 rows of Φ and the boost model 6 × 9
+        // (decision 0418); the reference is the same stages over all ten columns, as before.
+        // Every entry they share must be the same number, and every column left out must have
+        // stayed zero in the full integration.
+        let mut burning = endo();
+        burning[IA] = 200.0;
+        burning[IA + 1] = -150.0;
+        let mut high = leo_like();
+        high[IK] = 1.0 / 800.0;
+        let cases = [
+            (Ballistic::reentry(20.0, 1e-10), endo()),
+            (Ballistic::reentry(20.0, 1e-10), high),
+            (Ballistic::boost(5.0, 1.0, f64::INFINITY), endo()),
+            (Ballistic::boost(5.0, 1.0, 2_700.0), burning),
+            (Ballistic::boost(5.0, 1.0, 2_700.0), high),
+        ];
+        let mut compared = 0;
+        for (model, x0) in cases {
+            for dt in [0.3, 1.0, 2.0, 4.5, 11.0, -3.0, -20.0] {
+                let p = model.predict(&x0, dt);
+                let (n, h) = model.steps(dt);
+                let drift = model.drift(&x0);
+                let (mut xs, mut m) = (x0, Top::<NX>::identity());
+                for i in 0..n {
+                    let at = drift.as_ref().map(|d| (d, i as f64 * h));
+                    (xs, m) = rk4_aug_with_stm(&xs, &m, h, model.force, at);
+                }
+                for i in 0..6 {
+                    assert_eq!(p.x[i].to_bits(), xs[i].to_bits(), "{} dt {dt}", model.name);
+                    for c in 0..NX {
+                        let skipped = match model.force {
+                            Force::Drag => (IA..IA + 3).contains(&c),
+                            _ => c == IK,
+                        };
+                        if skipped {
+                            assert_eq!(m[(i, c)], 0.0, "{} dt {dt} [{i},{c}]", model.name);
+                        } else {
+                            assert_eq!(
+                                p.stm[(i, c)],
+                                m[(i, c)],
+                                "{} dt {dt} [{i},{c}]",
+                                model.name
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 1_000);
+    }
+
+    #[test]
     fn impact_search_stm_carries_drag_and_matches_finite_differences() {
         // A spent stage (β 160 kg/m²) 10 km up, falling at 150 m/s and drifting 100 m/s east,
         // flown 60 s in 3 s steps (0.7 of its drag time scale of 4.3 s, as the impact search
@@ -1101,6 +1244,48 @@ mod tests {
         // What matters for the impact ellipse: drag has taken most of an eastward velocity
         // error away within a minute (without drag in Φ it would still be all there).
         assert!(phi[(4, 4)].abs() < 0.2, "Φ_vy,vy = {}", phi[(4, 4)]);
+    }
+
+    #[test]
+    fn steps_from_a_known_first_stage_equal_the_plain_steps_bit_for_bit() {
+        // The impact search computes the first stage once (its drag also sizes the step);
+        // the steps from it must be the plain ones, and its drag the physics crate's US76 drag
+        // (the formula, not the table) to the table's 5e-5.
+        let mut checked = 0;
+        for (lat, alt_m, east, north, up) in [
+            (39.0, 60_000.0, 1700.0, 1000.0, -1500.0),
+            (39.0, 12_000.0, 1200.0, 500.0, -1400.0),
+            (10.0, 85_990.0, -3000.0, 200.0, -2500.0),
+            (-60.0, 2_000.0, 100.0, -150.0, -300.0),
+            (0.0, 150_000.0, 5000.0, 0.0, 100.0),
+        ] {
+            let site = trilink_geo::Geodetic::from_degrees(lat, 131.0, alt_m).unwrap();
+            let r = site.to_ecef().0;
+            let v =
+                trilink_geo::LocalFrame::new(site).rotate_to_ecef(&Vector3::new(east, north, up));
+            let x = StateVec::new(r.x, r.y, r.z, v.x, v.y, v.z);
+            for beta in [100.0, 1000.0, 8000.0] {
+                let (k1, drag) = deriv_drag_parts(&x, beta);
+                let reference = drag_acceleration(&r, &v, beta);
+                assert!(
+                    (drag - reference).norm() <= 5e-5 * reference.norm(),
+                    "{drag} vs {reference}"
+                );
+                let same =
+                    |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+                for h in [0.05, 0.7, 5.0, -3.0] {
+                    let a = rk4_state_drag_from(&x, &k1, h, beta);
+                    assert!(same(a.as_slice(), rk4_state_drag(&x, h, beta).as_slice()));
+                    let phi = StateCov::identity() * 1.5;
+                    let (xa, pa) = rk4_with_stm_drag_from(&x, &k1, &phi, h, beta);
+                    let (xb, pb) = rk4_with_stm_drag(&x, &phi, h, beta);
+                    assert!(same(xa.as_slice(), xb.as_slice()));
+                    assert!(same(pa.as_slice(), pb.as_slice()));
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 60);
     }
 
     #[test]
