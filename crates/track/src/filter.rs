@@ -332,29 +332,69 @@ impl<const N: usize> ImmPrediction<N> {
     }
 }
 
+/// Where a ballistic body cannot be in a model, the IMM does not switch into it: the share of
+/// the switching probability that would have gone there goes to the models still open, and a
+/// model with none open keeps its track (decision 0401, "Switching that knows where the body
+/// is").
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SwitchLimits {
+    /// (index of the model that flies without drag, height in m below which it is not entered):
+    /// deep in the air no body flies free of drag.
+    pub drag_free_floor: Option<(usize, f64)>,
+    /// Index of the thrusting model, not entered while the body falls (r·v < 0): no ballistic
+    /// missile lights a motor on the way down.
+    pub thrust_not_falling: Option<usize>,
+}
+
+impl SwitchLimits {
+    /// Which models a body at `x` (rotating ECEF) may switch into.
+    fn open<const N: usize>(&self, x: &AugVec) -> [bool; N] {
+        let mut open = [true; N];
+        let r = x.fixed_rows::<3>(0).into_owned();
+        if let Some((i, floor_m)) = self.drag_free_floor {
+            if i < N && trilink_physics::atmosphere::approx_height_m(&r) < floor_m {
+                open[i] = false;
+            }
+        }
+        if let Some(i) = self.thrust_not_falling {
+            if i < N && r.dot(&x.fixed_rows::<3>(3)) < 0.0 {
+                open[i] = false;
+            }
+        }
+        open
+    }
+}
+
 /// The IMM estimator: a set of motion models and the mean time spent in each (s), from which
-/// the Markov switching probabilities over any interval follow.
+/// the Markov switching probabilities over any interval follow, and the limits on switching
+/// that the state itself sets.
 #[derive(Debug, Clone)]
 pub struct Imm<M: MotionModel, const N: usize> {
     pub models: [M; N],
     pub mean_sojourn_s: [f64; N],
+    pub limits: SwitchLimits,
 }
 
 impl<M: MotionModel, const N: usize> Imm<M, N> {
-    /// `π[i][j]`: probability of being in model `j` after `dt` given model `i` before.
-    fn transition(&self, dt_s: f64) -> [[f64; N]; N] {
+    /// `π[i][j]`: probability of being in model `j` after `dt` given model `i` before, for a
+    /// body at `x` (the models' probability-weighted mean).
+    fn transition(&self, dt_s: f64, x: &AugVec) -> [[f64; N]; N] {
+        let open: [bool; N] = self.limits.open(x);
         let mut t = [[0.0; N]; N];
-        for i in 0..N {
-            let stay = if N == 1 {
+        for (i, row) in t.iter_mut().enumerate() {
+            let n_open = (0..N).filter(|&j| j != i && open[j]).count();
+            let stay = if n_open == 0 {
                 1.0
             } else {
                 (-dt_s.abs() / self.mean_sojourn_s[i]).exp()
             };
-            for j in 0..N {
-                t[i][j] = if i == j {
+            for (j, p) in row.iter_mut().enumerate() {
+                *p = if i == j {
                     stay
+                } else if open[j] {
+                    (1.0 - stay) / n_open as f64
                 } else {
-                    (1.0 - stay) / (N as f64 - 1.0)
+                    0.0
                 };
             }
         }
@@ -385,7 +425,11 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         dt_s: f64,
         out: &mut ImmPrediction<N>,
     ) {
-        let pi = self.transition(dt_s);
+        let mut x_mean = AugVec::zeros();
+        for i in 0..N {
+            x_mean += s.mu[i] * s.x[i];
+        }
+        let pi = self.transition(dt_s, &x_mean);
         let c = &mut out.c;
         for j in 0..N {
             c[j] = 0.0;
@@ -627,6 +671,67 @@ pub fn is_spd(p: &AugCov) -> bool {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn switching_limits_close_the_drag_free_model_deep_in_the_air_and_thrust_on_the_way_down() {
+        use crate::motion::Ballistic;
+        use trilink_geo::Geodetic;
+        let imm = Imm {
+            models: [
+                Ballistic::free_flight(0.001),
+                Ballistic::boost(100.0, 20.0, 2_700.0),
+                Ballistic::reentry(1.0, 1e-11),
+            ],
+            mean_sojourn_s: [3600.0, 60.0, 120.0],
+            limits: SwitchLimits {
+                drag_free_floor: Some((0, 70_000.0)),
+                thrust_not_falling: Some(1),
+            },
+        };
+        let unlimited = Imm {
+            limits: SwitchLimits::default(),
+            ..imm.clone()
+        };
+        // A body over the Sea of Japan at `alt_m`, moving up or down at 2 km/s.
+        let body = |alt_m: f64, climbing: bool| {
+            let g = Geodetic::from_degrees(40.0, 133.0, alt_m).unwrap();
+            let r = g.to_ecef().0;
+            let v = r.normalize() * if climbing { 2_000.0 } else { -2_000.0 };
+            let mut x = AugVec::zeros();
+            x.fixed_rows_mut::<3>(0).copy_from(&r);
+            x.fixed_rows_mut::<3>(3).copy_from(&v);
+            x
+        };
+        let dt = 2.0;
+        let rows_sum_to_one = |t: &[[f64; 3]; 3]| {
+            for row in t {
+                assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-15, "{row:?}");
+            }
+        };
+        // Climbing above the floor: nothing is closed, the matrix is the plain one.
+        let t = imm.transition(dt, &body(150_000.0, true));
+        assert_eq!(t, unlimited.transition(dt, &body(150_000.0, true)));
+        rows_sum_to_one(&t);
+        let leave = |tau: f64| 1.0 - (-dt / tau).exp();
+        assert!((t[2][0] - leave(120.0) / 2.0).abs() < 1e-15);
+        // Falling above the floor: no switch into boost; re-entry leaks into free flight only.
+        let t = imm.transition(dt, &body(150_000.0, false));
+        rows_sum_to_one(&t);
+        assert_eq!((t[0][1], t[2][1]), (0.0, 0.0));
+        assert!((t[2][0] - leave(120.0)).abs() < 1e-15);
+        assert!((t[1][0] - leave(60.0) / 2.0).abs() < 1e-15, "boost still leaves");
+        // Climbing below the floor (a burnt-out short-range missile coasting up through the
+        // air): no switch into drag-free flight.
+        let t = imm.transition(dt, &body(40_000.0, true));
+        rows_sum_to_one(&t);
+        assert_eq!((t[1][0], t[2][0]), (0.0, 0.0));
+        assert!((t[2][1] - leave(120.0)).abs() < 1e-15);
+        // Falling below the floor: re-entry is the only model left open, and keeps its track.
+        let t = imm.transition(dt, &body(40_000.0, false));
+        rows_sum_to_one(&t);
+        assert_eq!(t[2], [0.0, 0.0, 1.0]);
+        assert_eq!((t[0][2], t[1][2]), (leave(3600.0), leave(60.0)));
+    }
 
     #[test]
     fn position_only_joseph_product_equals_the_full_product_bit_for_bit() {

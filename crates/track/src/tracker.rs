@@ -10,7 +10,7 @@ use trilink_geo::{Ecef, Geodetic};
 use trilink_interchange::{DetectionRow, SensorRow};
 
 use crate::assoc::{Associator, GatedPair, Gnn};
-use crate::filter::{innovation_d2, FilterKind, Imm, ImmPrediction, ImmState};
+use crate::filter::{innovation_d2, FilterKind, Imm, ImmPrediction, ImmState, SwitchLimits};
 use crate::grid::Grid;
 use crate::ipp::{ground_crossing, impact_point, CrossingConfig, GroundPoint, InvBetaEstimate};
 use crate::manage::{
@@ -67,6 +67,12 @@ pub struct TrackerConfig {
     pub beta_prior_kg_m2: f64,
     pub inv_beta_prior_sigma: f64,
     pub sojourn_reentry_s: f64,
+    /// Below this height (m) the IMM does not switch into the drag-free model: drag on any
+    /// ballistic body there is more than that model's noise allows for (decision 0401); 0 turns
+    /// the limit off.
+    pub drag_free_floor_m: f64,
+    /// The IMM does not switch into the boost model while the track falls.
+    pub no_ignition_when_falling: bool,
     pub initial_reentry_probability: f64,
     /// M-of-N confirmation: M hits within N scans of the initiating sensor.
     pub confirm_m: u32,
@@ -115,6 +121,8 @@ impl Default for TrackerConfig {
             beta_prior_kg_m2: 3000.0,
             inv_beta_prior_sigma: 2e-3,
             sojourn_reentry_s: 120.0,
+            drag_free_floor_m: 70_000.0,
+            no_ignition_when_falling: true,
             initial_reentry_probability: 0.1,
             confirm_m: 4,
             confirm_n: 6,
@@ -154,6 +162,11 @@ impl TrackerConfig {
                 self.sojourn_boost_s,
                 self.sojourn_reentry_s,
             ],
+            limits: SwitchLimits {
+                drag_free_floor: (self.drag_free_floor_m > 0.0)
+                    .then_some((MODEL_BALLISTIC, self.drag_free_floor_m)),
+                thrust_not_falling: self.no_ignition_when_falling.then_some(MODEL_BOOST),
+            },
         }
     }
 
@@ -193,6 +206,7 @@ impl TrackerConfig {
             ("crossing.drag_beta_kg_m2", self.crossing.drag_beta_kg_m2),
             ("seed_accel_mps2", self.seed_accel_mps2),
             ("initial_thrust_sigma_mps2", self.initial_thrust_sigma_mps2),
+            ("drag_free_floor_m", self.drag_free_floor_m),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(key, v, "a finite number not below zero");

@@ -104,6 +104,7 @@ fn imm_state_stays_spd_with_both_models() {
             Ballistic::boost(200.0, 20.0, 2_700.0),
         ],
         mean_sojourn_s: [600.0, 60.0],
+        limits: Default::default(),
     };
     let obj = throw(geo(40.0, 125.0, 0.0), 1.9, 0.73, 3_100.0, 0.0);
     let sensor = AerSensor::new(geo(36.5, 129.0, 300.0));
