@@ -156,13 +156,18 @@ pub struct ClusterMember {
     pub cluster_port: u16,
 }
 
+/// (member name, configuration text) of one cluster member.
+pub type MemberConfig = (String, String);
+/// (user name, credentials) of one user.
+pub type UserCredentials = (String, Credentials);
+
 /// A cluster of servers (say one per nation) sharing users and permissions; JetStream streams
 /// can then be replicated across them. Returns each member's configuration text, in order,
 /// with `req.store_dir/<name>` as its store, and the shared users.
 pub fn generate_cluster(
     req: &ConfigRequest<'_>,
     members: &[ClusterMember],
-) -> (Vec<(String, String)>, Vec<(String, Credentials)>) {
+) -> (Vec<MemberConfig>, Vec<UserCredentials>) {
     let (users, auth) = users_and_authorization(req);
     let mut configs = Vec::new();
     for m in members {

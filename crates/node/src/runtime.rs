@@ -54,6 +54,9 @@ impl NodeConfig {
 }
 
 type SharedJournal = Option<Arc<Mutex<Journal>>>;
+/// What one publish task ends with: the envelope's sequence number and whether it left
+/// (`Ok(false)`: dropped by the link model), or the transport's error message.
+type PublishOutcome = (u64, Result<bool, String>);
 
 fn with_journal<T>(
     j: &SharedJournal,
@@ -182,7 +185,7 @@ struct Outbound<T> {
     transport: T,
     stats: Arc<Mutex<NodeStats>>,
     /// Publications under way: (sequence, published?) when each ends.
-    in_flight: JoinSet<(u64, Result<bool, String>)>,
+    in_flight: JoinSet<PublishOutcome>,
     /// Destinations still to publish per sequence number.
     remaining: HashMap<u64, usize>,
 }
@@ -327,7 +330,7 @@ impl<T: Transport + Clone> Outbound<T> {
     /// Marks envelopes whose every copy has left as published in the journal, in one commit.
     fn settle(
         &mut self,
-        done: Vec<Result<(u64, Result<bool, String>), tokio::task::JoinError>>,
+        done: Vec<Result<PublishOutcome, tokio::task::JoinError>>,
     ) -> Result<(), NodeError> {
         if done.is_empty() {
             return Ok(());

@@ -431,18 +431,18 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         }
         let pi = self.transition(dt_s, &x_mean);
         let c = &mut out.c;
-        for j in 0..N {
-            c[j] = 0.0;
-            for i in 0..N {
-                c[j] += pi[i][j] * s.mu[i];
+        for (j, cj) in c.iter_mut().enumerate() {
+            *cj = 0.0;
+            for (i, pi_row) in pi.iter().enumerate() {
+                *cj += pi_row[j] * s.mu[i];
             }
-            c[j] = c[j].max(1e-300);
+            *cj = cj.max(1e-300);
         }
         // The mixed states go into `out.x`, `out.p` and are propagated there.
-        for j in 0..N {
+        for (j, &cj) in out.c.iter().enumerate() {
             let mut w = [0.0; N];
             for i in 0..N {
-                w[i] = pi[i][j] * s.mu[i] / out.c[j];
+                w[i] = pi[i][j] * s.mu[i] / cj;
             }
             combine_into(&s.x, &s.p, &w, &mut out.x[j], &mut out.p[j]);
         }
@@ -590,7 +590,7 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
         };
         let mut ln_l = [0.0; N];
         let w_ukf = &ukf::DEFAULT_WEIGHTS_AUG;
-        for j in 0..N {
+        for (j, ln_l_j) in ln_l.iter_mut().enumerate() {
             let (xj, pj) = (&pred.x[j], &pred.p[j]);
             // The gain and the single-detection covariance from the first detection; the
             // others differ only in z (and R, from the same sensor).
@@ -631,7 +631,7 @@ impl<M: MotionModel, const N: usize> Imm<M, N> {
             for (w, l) in terms.iter().take(dets.len().min(terms.len())) {
                 lik += w * (l - ln_max).exp();
             }
-            ln_l[j] = ln_max + lik.max(1e-300).ln();
+            *ln_l_j = ln_max + lik.max(1e-300).ln();
             out.x[j] = pred.x[j] + k * nu;
             let mut pn = p_single + k * (spread - nu * nu.transpose()) * k.transpose();
             symmetrize(&mut pn);

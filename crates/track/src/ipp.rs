@@ -373,6 +373,8 @@ impl LnBetaQuadrature {
 }
 
 /// See [`LnBetaQuadrature`].
+// The negated comparison also rejects NaN, which the flipped comparison would let through.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub fn ln_beta_quadrature(prior: &BetaPrior, k: Option<&InvBetaEstimate>) -> LnBetaQuadrature {
     let (m0, s0) = (prior.median_kg_m2.ln(), prior.sigma_ln);
     let gaussian = LnBetaQuadrature::gaussian;
@@ -663,6 +665,8 @@ const MAX_DRAG_STEPS: u32 = 20_000;
 /// not its landing time): a low-β body takes minutes to fall the last tens of km at 5 s steps,
 /// which otherwise cost more than the rest of the prediction. `None` if `x` is not above the
 /// ground or no crossing is found within the configured duration.
+// The negated comparison also rejects NaN, which the flipped comparison would let through.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 fn find_crossing(
     x: &StateVec,
     forward: bool,

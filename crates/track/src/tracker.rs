@@ -182,6 +182,8 @@ impl TrackerConfig {
         }
     }
 
+    // The negated comparison also rejects NaN, which the flipped comparison would let through.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn check(&self) -> Result<(), TrackError> {
         let bad = |key, value: f64, expected| {
             Err(TrackError::BadConfig {
@@ -498,6 +500,8 @@ fn same_object(dp: &Vector3<f64>, dv: &Vector3<f64>, pa: &AugCov, pb: &AugCov, g
 /// moves with it), the covariance is kept. Without this, a boosting track's re-entry model took
 /// the thrust as negative drag, outweighed the boost model, and its k then needed a minute of
 /// real drag to recover, flying impact points at a wrong β meanwhile.
+// The negated comparison also rejects NaN, which the flipped comparison would let through.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 fn project_onto_nonnegative_k(x: &mut AugVec, p: &AugCov) {
     let (k, var_k) = (x[IK], p[(IK, IK)]);
     if k >= 0.0 || !(var_k > 0.0) {

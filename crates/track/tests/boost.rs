@@ -21,7 +21,7 @@ fn kept_through_burnout(s: &Scenario, ups: &[TrackUpdate], burnout_s: f64) -> Re
         .iter()
         .filter(|u| (burnout_s - 6.0..burnout_s).contains(&u.time_s) && near(u))
         .map(|u| u.track_id)
-        .last()
+        .next_back()
     else {
         return Err("no confirmed track on the stack before burnout".into());
     };
@@ -36,7 +36,7 @@ fn kept_through_burnout(s: &Scenario, ups: &[TrackUpdate], burnout_s: f64) -> Re
             .iter()
             .filter(|u| u.track_id == parent)
             .map(|u| u.time_s)
-            .last();
+            .next_back();
         return Err(format!("track {parent} last updated at {last:?} s"));
     }
     if !after.iter().all(|u| near(u)) {

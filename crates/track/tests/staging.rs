@@ -123,7 +123,7 @@ fn identity_failures(
 ) -> Vec<String> {
     let mut failures = Vec::new();
     for seed in 1..=10 {
-        let (s, ups) = track_pair(&stack, &spent, end_s, seed);
+        let (s, ups) = track_pair(stack, spent, end_s, seed);
         if let Err(e) = check_identity(&s, &ups, split_s) {
             failures.push(format!("seed {seed}: {e}"));
         }

@@ -85,6 +85,8 @@ pub fn pack_upper(full: &[[f64; 6]; 6]) -> [f64; 21] {
 /// Cholesky factorisation of the symmetric matrix given by its upper triangle. Returns the
 /// first non-positive pivot, if any. A pivot must exceed a tiny fraction of the diagonal's
 /// scale so that a matrix that is only positive-definite by rounding is refused.
+// The negated comparison also rejects NaN, which the flipped comparison would let through.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub fn check_spd(upper: &[f64; 21]) -> Result<(), (usize, f64)> {
     let mut l = [[0.0f64; 6]; 6];
     let scale = (0..6)
@@ -93,8 +95,8 @@ pub fn check_spd(upper: &[f64; 21]) -> Result<(), (usize, f64)> {
     let floor = scale * 1e-15;
     for j in 0..6 {
         let mut d = upper[upper_index(j, j)];
-        for k in 0..j {
-            d -= l[j][k] * l[j][k];
+        for &ljk in &l[j][..j] {
+            d -= ljk * ljk;
         }
         if !(d > floor) {
             return Err((j, d));
@@ -103,8 +105,8 @@ pub fn check_spd(upper: &[f64; 21]) -> Result<(), (usize, f64)> {
         l[j][j] = djj;
         for i in (j + 1)..6 {
             let mut s = upper[upper_index(i, j)];
-            for k in 0..j {
-                s -= l[i][k] * l[j][k];
+            for (lik, ljk) in l[i][..j].iter().zip(&l[j][..j]) {
+                s -= lik * ljk;
             }
             l[i][j] = s / djj;
         }
@@ -267,51 +269,6 @@ pub struct Heartbeat {
     pub confirmed_tracks: u32,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_index_enumerates_the_triangle_row_by_row() {
-        let mut k = 0;
-        for r in 0..6 {
-            for c in r..6 {
-                assert_eq!(upper_index(r, c), k);
-                assert_eq!(upper_index(c, r), k);
-                k += 1;
-            }
-        }
-        assert_eq!(k, 21);
-    }
-
-    fn diag(v: f64) -> [f64; 21] {
-        let mut u = [0.0; 21];
-        for i in 0..6 {
-            u[upper_index(i, i)] = v;
-        }
-        u
-    }
-
-    #[test]
-    fn spd_accepts_identity_and_refuses_indefinite() {
-        assert!(check_spd(&diag(1.0)).is_ok());
-        // [[1,2],[2,1]] block has eigenvalues 3 and -1.
-        let mut u = diag(1.0);
-        u[upper_index(0, 1)] = 2.0;
-        assert_eq!(check_spd(&u).map_err(|(p, _)| p), Err(1));
-        assert!(check_spd(&diag(0.0)).is_err());
-        assert!(check_spd(&diag(-1.0)).is_err());
-    }
-
-    #[test]
-    fn spd_refuses_rank_deficient_matrix() {
-        // Covariance of x = y exactly: [[1,1],[1,1]] in the x,y block, singular.
-        let mut u = diag(1.0);
-        u[upper_index(0, 1)] = 1.0;
-        assert!(check_spd(&u).is_err());
-    }
-}
-
 /// A plausible midcourse report (300 km up over the Sea of Japan, 3 km/s, a diagonal-dominant
 /// SPD covariance) for tests, benches and fuzz seeds. Not a measurement of anything.
 pub fn example_report(track_number: u64, time_s: f64) -> TrackReport {
@@ -354,5 +311,50 @@ pub fn example_report(track_number: u64, time_s: f64) -> TrackReport {
             semi_minor_m: 8_000.0,
             orientation_deg: 85.0,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_index_enumerates_the_triangle_row_by_row() {
+        let mut k = 0;
+        for r in 0..6 {
+            for c in r..6 {
+                assert_eq!(upper_index(r, c), k);
+                assert_eq!(upper_index(c, r), k);
+                k += 1;
+            }
+        }
+        assert_eq!(k, 21);
+    }
+
+    fn diag(v: f64) -> [f64; 21] {
+        let mut u = [0.0; 21];
+        for i in 0..6 {
+            u[upper_index(i, i)] = v;
+        }
+        u
+    }
+
+    #[test]
+    fn spd_accepts_identity_and_refuses_indefinite() {
+        assert!(check_spd(&diag(1.0)).is_ok());
+        // [[1,2],[2,1]] block has eigenvalues 3 and -1.
+        let mut u = diag(1.0);
+        u[upper_index(0, 1)] = 2.0;
+        assert_eq!(check_spd(&u).map_err(|(p, _)| p), Err(1));
+        assert!(check_spd(&diag(0.0)).is_err());
+        assert!(check_spd(&diag(-1.0)).is_err());
+    }
+
+    #[test]
+    fn spd_refuses_rank_deficient_matrix() {
+        // Covariance of x = y exactly: [[1,1],[1,1]] in the x,y block, singular.
+        let mut u = diag(1.0);
+        u[upper_index(0, 1)] = 1.0;
+        assert!(check_spd(&u).is_err());
     }
 }

@@ -156,8 +156,7 @@ pub fn run(args: Args) -> CliResult {
             }
             Ok(())
         };
-    loop {
-        let Some(row) = reader.next() else { break };
+    while let Some(row) = reader.next() {
         let row = row.map_err(CliError::input)?;
         let line = reader.line();
         tracker
