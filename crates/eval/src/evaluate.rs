@@ -1158,7 +1158,8 @@ fn sticky_pairs(
             }
         }
     }
-    let diverged = |j: usize, i: usize| row_nees(j, truth_idx[i]).is_some_and(|d| d > DIVERGED_NEES);
+    let diverged =
+        |j: usize, i: usize| row_nees(j, truth_idx[i]).is_some_and(|d| d > DIVERGED_NEES);
     for n in 0..kept.len() {
         let (j, i) = kept[n];
         if !diverged(j, i) {
@@ -1697,22 +1698,46 @@ mod tests {
     #[test]
     fn a_kept_pair_follows_its_track_only_when_the_row_has_statistically_left_for_another_body() {
         // Both rows consistent with their own objects: kept, however close the other body.
-        assert_eq!(repaired([[2.0, 4.0, 9.0], [3.0, 1.0, 9.0]], false), [(10, 0), (11, 1)]);
+        assert_eq!(
+            repaired([[2.0, 4.0, 9.0], [3.0, 1.0, 9.0]], false),
+            [(10, 0), (11, 1)]
+        );
         // The tracks have exchanged bodies: the objects are exchanged (one swap, not NEES in
         // the thousands until the bodies are c apart).
-        assert_eq!(repaired([[900.0, 2.0, 9e9], [3.0, 700.0, 9e9]], false), [(10, 1), (11, 0)]);
+        assert_eq!(
+            repaired([[900.0, 2.0, 9e9], [3.0, 700.0, 9e9]], false),
+            [(10, 1), (11, 0)]
+        );
         // Track 10 sits on object 1, but track 11 is still on it too: a holder that has not
         // left its object keeps it, and track 10 keeps object 0.
-        assert_eq!(repaired([[900.0, 2.0, 9e9], [400.0, 1.0, 9e9]], false), [(10, 0), (11, 1)]);
+        assert_eq!(
+            repaired([[900.0, 2.0, 9e9], [400.0, 1.0, 9e9]], false),
+            [(10, 0), (11, 1)]
+        );
         // An overconfident row far from every object is not re-paired: the distance rule
         // holds it until c.
-        assert_eq!(repaired([[900.0, 800.0, 9e9], [3.0, 1.0, 9e9]], false), [(10, 0), (11, 1)]);
+        assert_eq!(
+            repaired([[900.0, 800.0, 9e9], [3.0, 1.0, 9e9]], false),
+            [(10, 0), (11, 1)]
+        );
         // Between two candidates the row goes to the one it fits best; a free object is taken
         // and the one left behind is free for the optimal assignment (no track left for it).
-        assert_eq!(repaired([[900.0, 9e9, 4.0], [3.0, 1.0, 9e9]], true), [(10, 2), (11, 1)]);
+        assert_eq!(
+            repaired([[900.0, 9e9, 4.0], [3.0, 1.0, 9e9]], true),
+            [(10, 2), (11, 1)]
+        );
         // Just inside and just outside the thresholds (χ² 3 dof at 1 − 1e-6 and at 0.999).
-        assert_eq!(repaired([[30.6, 9e9, 4.0], [3.0, 1.0, 9e9]], true), [(10, 0), (11, 1)]);
-        assert_eq!(repaired([[30.7, 9e9, 16.2], [3.0, 1.0, 9e9]], true), [(10, 2), (11, 1)]);
-        assert_eq!(repaired([[30.7, 9e9, 16.3], [3.0, 1.0, 9e9]], true), [(10, 0), (11, 1)]);
+        assert_eq!(
+            repaired([[30.6, 9e9, 4.0], [3.0, 1.0, 9e9]], true),
+            [(10, 0), (11, 1)]
+        );
+        assert_eq!(
+            repaired([[30.7, 9e9, 16.2], [3.0, 1.0, 9e9]], true),
+            [(10, 2), (11, 1)]
+        );
+        assert_eq!(
+            repaired([[30.7, 9e9, 16.3], [3.0, 1.0, 9e9]], true),
+            [(10, 0), (11, 1)]
+        );
     }
 }

@@ -326,5 +326,8 @@ fn a_spent_stage_is_pushed_back_along_the_flight_and_drifts_off_at_that_speed() 
     let t = stage.t_start_s() + 60.0;
     let gap_m = (payload.position_at(t, 0.1).unwrap() - stage.position_at(t, 0.1).unwrap()).norm();
     eprintln!("gap after 60 s: {gap_m} m (push × time: 180 m)");
-    assert!((gap_m / 180.0 - 1.0).abs() < 0.01, "gap {gap_m} m after 60 s");
+    assert!(
+        (gap_m / 180.0 - 1.0).abs() < 0.01,
+        "gap {gap_m} m after 60 s"
+    );
 }

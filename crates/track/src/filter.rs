@@ -719,7 +719,10 @@ mod tests {
         rows_sum_to_one(&t);
         assert_eq!((t[0][1], t[2][1]), (0.0, 0.0));
         assert!((t[2][0] - leave(120.0)).abs() < 1e-15);
-        assert!((t[1][0] - leave(60.0) / 2.0).abs() < 1e-15, "boost still leaves");
+        assert!(
+            (t[1][0] - leave(60.0) / 2.0).abs() < 1e-15,
+            "boost still leaves"
+        );
         // Climbing below the floor (a burnt-out short-range missile coasting up through the
         // air): no switch into drag-free flight.
         let t = imm.transition(dt, &body(40_000.0, true));
