@@ -10,6 +10,9 @@ use trilink_bus::server::{free_port, require_binary, supports_sync_interval, Nat
 use trilink_bus::Transport;
 use trilink_wire::{Nation, Policy};
 
+/// How long a message may take to cross the cluster before the test calls it lost.
+const LIVENESS: Duration = Duration::from_secs(30);
+
 fn n(s: &str) -> Nation {
     s.parse().unwrap()
 }
@@ -79,7 +82,10 @@ async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_s
     )
     .await
     .unwrap();
-    let d = tokio::time::timeout(Duration::from_secs(10), inbox.recv())
+    // A liveness bound, not a speed claim: the first delivery over a fresh three-way replicated
+    // stream once took more than 10 s on a loaded 2-core machine, so the bound is the 30 s the
+    // replication itself is given above.
+    let d = tokio::time::timeout(LIVENESS, inbox.recv())
         .await
         .unwrap()
         .unwrap();
@@ -114,7 +120,7 @@ async fn one_server_per_nation_cluster_carries_released_traffic_and_survives_a_s
         delivered,
         "KR could not publish after JP's server went down"
     );
-    let d = tokio::time::timeout(Duration::from_secs(15), inbox.recv())
+    let d = tokio::time::timeout(LIVENESS, inbox.recv())
         .await
         .unwrap()
         .unwrap();
