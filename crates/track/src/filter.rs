@@ -883,11 +883,10 @@ mod tests {
             assert!(imm
                 .update_into(filter, &pred, &sensor, &z, &r_diag, &mut in_place)
                 .is_some());
-            for j in 0..3 {
-                assert_eq!(in_place.x[j], returned.x[j]);
-                assert_eq!(in_place.p[j], returned.p[j]);
-            }
-            assert_eq!(in_place.mu, returned.mu);
+            let assert_same = |a: &ImmState<3>, b: &ImmState<3>| {
+                assert_eq!((a.x, a.p, a.mu), (b.x, b.p, b.mu));
+            };
+            assert_same(&in_place, &returned);
             // The last model's covariance is not positive definite: nothing may be written,
             // though the first two models' updates would succeed.
             let mut bad = pred;
@@ -896,11 +895,7 @@ mod tests {
             assert!(imm
                 .update_into(filter, &bad, &sensor, &z, &r_diag, &mut untouched)
                 .is_none());
-            for j in 0..3 {
-                assert_eq!(untouched.x[j], s.x[j]);
-                assert_eq!(untouched.p[j], s.p[j]);
-            }
-            assert_eq!(untouched.mu, s.mu);
+            assert_same(&untouched, &s);
         }
     }
 }
