@@ -41,6 +41,21 @@ pub struct GroundPoint {
     pub orientation_deg: f64,
 }
 
+impl GroundPoint {
+    /// The point itself when its time, place, covariance and ellipse are all finite numbers.
+    pub fn finite(self) -> Option<Self> {
+        let numbers = [
+            self.t_s,
+            self.site.lat_rad,
+            self.site.lon_rad,
+            self.semi_major_m,
+            self.semi_minor_m,
+            self.orientation_deg,
+        ];
+        (numbers.iter().chain(self.cov_en_m2.iter()).all(|v| v.is_finite())).then_some(self)
+    }
+}
+
 /// Settings of the ground-crossing search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CrossingConfig {
@@ -183,7 +198,7 @@ pub fn ground_crossing(
         return impact_point(t_s, x, p, None, cfg);
     }
     let f = fly(x, p, false, 0.0, cfg)?;
-    Some(ground_point(t_s - f.crossing.elapsed_s, &f.site, f.cov_en))
+    ground_point(t_s - f.crossing.elapsed_s, &f.site, f.cov_en)
 }
 
 /// The impact point of a track's state `x`, `p` at `t_s`, whose inverse ballistic coefficient
@@ -214,7 +229,7 @@ pub fn impact_point(
             _ => cfg.drag_beta_kg_m2,
         };
         let f = fly(x, p, true, beta, cfg)?;
-        return Some(ground_point(t_s + f.crossing.elapsed_s, &f.site, f.cov_en));
+        return ground_point(t_s + f.crossing.elapsed_s, &f.site, f.cov_en);
     };
     let quad = ln_beta_quadrature(&prior, usable);
     let (mean_ln, sigma_ln) = (quad.mean, quad.sigma);
@@ -311,7 +326,7 @@ pub fn impact_point(
             centre.r + centre.rot.transpose() * Vector3::new(mean_offset.x, mean_offset.y, 0.0);
         site = Ecef(shifted).to_geodetic();
     }
-    Some(ground_point(t_s + centre.crossing.elapsed_s, &site, cov_en))
+    ground_point(t_s + centre.crossing.elapsed_s, &site, cov_en)
 }
 
 /// A posterior of ln β whose σ is above this fraction of the prior's is still mostly the
@@ -511,7 +526,10 @@ struct Flight {
     cov_en: Matrix2<f64>,
 }
 
-fn ground_point(t_s: f64, site: &Geodetic, cov: Matrix2<f64>) -> GroundPoint {
+/// The point and its 95 % ellipse, or `None` when any of them is not a finite number: a
+/// covariance flown into overflow (a wild state, a long flight through the air) gives no point,
+/// so no `impacts.csv` or `launches.csv` row ever carries an infinity.
+fn ground_point(t_s: f64, site: &Geodetic, cov: Matrix2<f64>) -> Option<GroundPoint> {
     let mut cov_en = cov;
     cov_en[(0, 1)] = 0.5 * (cov_en[(0, 1)] + cov_en[(1, 0)]);
     cov_en[(1, 0)] = cov_en[(0, 1)];
@@ -527,6 +545,7 @@ fn ground_point(t_s: f64, site: &Geodetic, cov: Matrix2<f64>) -> GroundPoint {
         semi_minor_m,
         orientation_deg,
     }
+    .finite()
 }
 
 /// Flies `x` with drag `beta` (forward only) to the ground, and its covariance `p` with it.
@@ -827,6 +846,37 @@ mod tests {
         // Major axis along north-west (135°).
         let (_, _, o) = ellipse_95(&Matrix2::new(2.0, -1.5, -1.5, 2.0));
         assert!((o - 135.0).abs() < 1e-9, "{o}");
+    }
+
+    #[test]
+    fn a_point_whose_covariance_overflows_is_no_point_rather_than_an_infinite_ellipse() {
+        // The lofted shot of the test below, with a covariance whose flight to the ground
+        // overflows: the search still finds the crossing, but its ellipse is not a number.
+        let site = Geodetic::from_degrees(40.0, 125.0, 0.0).unwrap();
+        let frame = LocalFrame::new(site);
+        let r0 = frame.ecef_of(&trilink_geo::Aer {
+            az_rad: 1.4,
+            el_rad: 1.0,
+            range_m: 300_000.0,
+        });
+        let v0 = frame.rotate_to_ecef(&Vector3::new(2500.0, 800.0, 2000.0));
+        let x0 = StateVec::new(r0.0.x, r0.0.y, r0.0.z, v0.x, v0.y, v0.z);
+        let cfg = CrossingConfig::default();
+        let sane = StateCov::identity() * 100.0;
+        for forward in [true, false] {
+            let gp = ground_crossing(0.0, &x0, &sane, forward, &cfg).unwrap();
+            assert!(gp.semi_major_m.is_finite() && gp.semi_major_m > 0.0);
+            let wild = StateCov::identity() * 1e250;
+            assert!(
+                ground_crossing(0.0, &x0, &wild, forward, &cfg).is_none(),
+                "forward {forward}: an infinite ellipse was returned as a point"
+            );
+        }
+        let nan = GroundPoint {
+            semi_minor_m: f64::NAN,
+            ..ground_crossing(0.0, &x0, &sane, true, &cfg).unwrap()
+        };
+        assert!(nan.finite().is_none());
     }
 
     #[test]

@@ -598,14 +598,15 @@ fn boost_launch_point(model: &Ballistic, t_s: f64, x: &AugVec, p: &AugCov) -> Op
     let p_enu = rot * p.fixed_view::<3, 3>(0, 0) * rot.transpose();
     let cov_en = p_enu.fixed_view::<2, 2>(0, 0).into_owned();
     let (semi_major_m, semi_minor_m, orientation_deg) = crate::ipp::ellipse_95(&cov_en);
-    Some(GroundPoint {
+    GroundPoint {
         t_s: t,
         site,
         cov_en_m2: cov_en,
         semi_major_m,
         semi_minor_m,
         orientation_deg,
-    })
+    }
+    .finite()
 }
 
 /// A multi-target ballistic tracker for the sensors of one nation.
