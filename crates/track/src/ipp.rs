@@ -52,7 +52,11 @@ impl GroundPoint {
             self.semi_minor_m,
             self.orientation_deg,
         ];
-        (numbers.iter().chain(self.cov_en_m2.iter()).all(|v| v.is_finite())).then_some(self)
+        (numbers
+            .iter()
+            .chain(self.cov_en_m2.iter())
+            .all(|v| v.is_finite()))
+        .then_some(self)
     }
 }
 
@@ -848,10 +852,8 @@ mod tests {
         assert!((o - 135.0).abs() < 1e-9, "{o}");
     }
 
-    #[test]
-    fn a_point_whose_covariance_overflows_is_no_point_rather_than_an_infinite_ellipse() {
-        // The lofted shot of the test below, with a covariance whose flight to the ground
-        // overflows: the search still finds the crossing, but its ellipse is not a number.
+    /// A lofted shot from 40°N 125°E, 300 km up range of the site, climbing.
+    fn lofted_shot() -> StateVec {
         let site = Geodetic::from_degrees(40.0, 125.0, 0.0).unwrap();
         let frame = LocalFrame::new(site);
         let r0 = frame.ecef_of(&trilink_geo::Aer {
@@ -860,7 +862,14 @@ mod tests {
             range_m: 300_000.0,
         });
         let v0 = frame.rotate_to_ecef(&Vector3::new(2500.0, 800.0, 2000.0));
-        let x0 = StateVec::new(r0.0.x, r0.0.y, r0.0.z, v0.x, v0.y, v0.z);
+        StateVec::new(r0.0.x, r0.0.y, r0.0.z, v0.x, v0.y, v0.z)
+    }
+
+    #[test]
+    fn a_point_whose_covariance_overflows_is_no_point_rather_than_an_infinite_ellipse() {
+        // The lofted shot with a covariance whose flight to the ground overflows: the search
+        // still finds the crossing, but its ellipse is not a number.
+        let x0 = lofted_shot();
         let cfg = CrossingConfig::default();
         let sane = StateCov::identity() * 100.0;
         for forward in [true, false] {
@@ -881,16 +890,8 @@ mod tests {
 
     #[test]
     fn impact_point_and_time_match_a_fine_integration() {
-        // A lofted shot from 40°N 125°E: find its ground crossing with a 0.01 s integration.
-        let site = Geodetic::from_degrees(40.0, 125.0, 0.0).unwrap();
-        let frame = LocalFrame::new(site);
-        let r0 = frame.ecef_of(&trilink_geo::Aer {
-            az_rad: 1.4,
-            el_rad: 1.0,
-            range_m: 300_000.0,
-        });
-        let v0 = frame.rotate_to_ecef(&Vector3::new(2500.0, 800.0, 2000.0));
-        let x0 = StateVec::new(r0.0.x, r0.0.y, r0.0.z, v0.x, v0.y, v0.z);
+        // The lofted shot: find its ground crossing with a 0.01 s integration.
+        let x0 = lofted_shot();
         let mut s = x0;
         let mut t = 0.0;
         loop {
