@@ -1189,15 +1189,15 @@ fn sticky_pairs(
             Some(_) => {}
         }
     }
-    let mut truth_used = vec![false; truth_idx.len()];
     let mut track_used = vec![false; track_idx.len()];
     let mut pairs = Vec::with_capacity(kept.len());
     for &(j, i) in &kept {
-        truth_used[i] = true;
         track_used[j] = true;
         pairs.push((track_idx[j], truth_idx[i]));
     }
-    let free_truth: Vec<usize> = (0..truth_idx.len()).filter(|&i| !truth_used[i]).collect();
+    let free_truth: Vec<usize> = (0..truth_idx.len())
+        .filter(|&i| holder[i].is_none())
+        .collect();
     let free_track: Vec<usize> = (0..track_idx.len()).filter(|&j| !track_used[j]).collect();
     let x: Vec<Vector3<f64>> = free_truth.iter().map(|&i| truth_pos[i]).collect();
     let y: Vec<Vector3<f64>> = free_track.iter().map(|&j| track_pos[j]).collect();
