@@ -42,6 +42,16 @@ pub(crate) struct RawNation {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPolicy {
     pub release: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub relay: Vec<RawRelay>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRelay {
+    pub from: String,
+    pub via: String,
+    pub to: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

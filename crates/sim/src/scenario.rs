@@ -30,6 +30,9 @@ pub struct Nation {
 pub struct Policy {
     /// Originating nation → nations its reports are releasable to.
     pub release: BTreeMap<String, BTreeSet<String>>,
+    /// Relay grants: a source's information may reach these nations through a hub, in the
+    /// hub's fused products (`[[policy.relay]]`, `from`, `via`, `to`).
+    pub relay: Vec<trilink_domain::RelayRule>,
 }
 
 impl Policy {
@@ -136,24 +139,7 @@ pub struct LinkSpec {
     pub both_ways: bool,
 }
 
-/// The area a warning region covers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RegionShape {
-    /// Vertices `(lat_deg, lon_deg)` in order; the polygon closes itself.
-    Polygon(Vec<(f64, f64)>),
-    Circle {
-        center: Geodetic,
-        radius_m: f64,
-    },
-}
-
-/// An area a nation warns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegionSpec {
-    pub name: String,
-    pub nation: String,
-    pub shape: RegionShape,
-}
+pub use trilink_domain::region::{RegionShape, RegionSpec};
 
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -540,6 +526,36 @@ fn validate(
         }
         policy.release.insert(from, set);
     }
+    let mut typed = trilink_domain::Policy::new();
+    for (from, to) in &policy.release {
+        let code = |s: &str| s.parse::<trilink_domain::Nation>();
+        if let Ok(f) = code(from) {
+            typed.release(f, to.iter().filter_map(|t| code(t).ok()));
+        }
+    }
+    for (i, r) in raw.policy.relay.iter().enumerate() {
+        let key = format!("policy.relay[{i}]");
+        let typed_nation = |k: &str, v: &str| -> Result<trilink_domain::Nation, ScenarioError> {
+            let code = c.nation(k, v, &nations)?;
+            code.parse()
+                .map_err(|e: trilink_domain::NationError| c.invalid(k, format!("{v:?}"), &e.to_string()))
+        };
+        let from = typed_nation(&format!("{key}.from"), &r.from)?;
+        let via = typed_nation(&format!("{key}.via"), &r.via)?;
+        let mut to = BTreeSet::new();
+        for (j, t) in r.to.iter().enumerate() {
+            to.insert(typed_nation(&format!("{key}.to[{j}]"), t)?);
+        }
+        let rule = trilink_domain::RelayRule { from, via, to };
+        trilink_domain::check_relays(&typed, std::slice::from_ref(&rule)).map_err(|e| {
+            c.invalid(
+                &key,
+                format!("{{ from = \"{}\", via = \"{}\", to = {:?} }}", r.from, r.via, r.to),
+                &format!("a relay the release policy allows: {e}"),
+            )
+        })?;
+        policy.relay.push(rule);
+    }
 
     if raw.launches.is_empty() {
         return Err(c.invalid("launches", "[]", "at least one [[launches]] table"));
@@ -789,6 +805,9 @@ fn validate(
                     })?;
                     vs.push((g.lat_deg(), g.lon_deg()));
                 }
+                trilink_domain::check_polygon(&vs).map_err(|e| {
+                    c.invalid(&k("polygon_deg"), format!("{} vertices", vs.len()), &format!("a simple outline with an area: {e}"))
+                })?;
                 RegionShape::Polygon(vs)
             }
             (None, Some(ci)) => RegionShape::Circle {

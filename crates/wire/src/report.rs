@@ -4,6 +4,7 @@
 //! track only. Whatever a tracker knows about which sensor saw what stays in the tracker's own
 //! types; converting to a `TrackReport` cannot carry it.
 use crate::pb;
+pub use trilink_domain::track::{FlightPhase, PointEstimate};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ReportError {
@@ -27,26 +28,6 @@ pub enum ReportError {
     MissingState { track_number: u64 },
     #[error("track {track_number}: quality {value} is outside [0, 1]")]
     Quality { track_number: u64, value: f64 },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlightPhase {
-    Unspecified,
-    Boost,
-    Midcourse,
-    Terminal,
-    Landed,
-}
-
-/// A geodetic point with a time and a 95 % error ellipse (orientation clockwise from north).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PointEstimate {
-    pub time_s: f64,
-    pub lat_deg: f64,
-    pub lon_deg: f64,
-    pub semi_major_m: f64,
-    pub semi_minor_m: f64,
-    pub orientation_deg: f64,
 }
 
 /// One national track at one time, as shared with allies.
