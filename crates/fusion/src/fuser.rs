@@ -1,0 +1,815 @@
+//! The incremental fuser a node drives: contributions in, system tracks with common track
+//! numbers out.
+//!
+//! Per batch (one source's tracker update or one received frame): members already paired are
+//! gated against their system track and kept (memory) unless they fail the gate K times in a
+//! row; new source tracks are assigned to system tracks by GNN or start their own; every
+//! system track touched is re-fused (align members to its newest time, inflate members shown
+//! inconsistent, covariance intersection, launch and impact points); system tracks that are
+//! one object are merged into the smaller common track number.
+use std::collections::{BTreeMap, BTreeSet};
+
+use nalgebra::{Cholesky, Matrix6, Vector6};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+use trilink_domain::{Nation, PointEstimate, Provenance, TrackEstimate};
+
+use crate::align::{Aligner, ModelAligner};
+use crate::assoc::{Associator, Gnn};
+use crate::ci::{spd_inverse, CovarianceIntersection, Criterion, FusionRule};
+use crate::consistency::{Consistency, ConsistencyConfig};
+use crate::ctn::{proposed_ctn, CtnProblem};
+use crate::points::fuse_points;
+use crate::FusionError;
+
+/// Degrees of freedom of the track-to-track residual: position and velocity.
+pub const DOF: usize = 6;
+
+/// Settings of the fuser. `Default` gives the documented values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FusionConfig {
+    /// Probability of the χ²(6) gate on `Δᵀ (P_a + P_b)⁻¹ Δ`: 0.9999 (d² ≤ 27.86). Wide,
+    /// because the sum ignores the positive correlation of two tracks of one missile and so
+    /// already overstates the residual's spread; what fails it is a different object or a
+    /// broken report.
+    pub gate_probability: f64,
+    /// Consecutive gate failures after which a pairing is released and the source track
+    /// re-associated: 3.
+    pub release_after_failures: u32,
+    /// What covariance intersection minimises: the determinant.
+    pub criterion: Criterion,
+    /// Scenario seconds without an update after which a member is dropped: 15 s (the
+    /// trackers update every 1–5 s; an ally silent for 15 s is no longer in the picture).
+    pub max_age_s: f64,
+    /// Probability of the tight χ²(6) gate on two system tracks' fused estimates that says
+    /// they are one object: 0.5 (d² ≤ 5.35, the median of a consistent pair).
+    pub merge_gate_probability: f64,
+    /// Consecutive updates two system tracks must pass the tight gate before they merge: 3.
+    pub merge_after_updates: u32,
+    pub consistency: ConsistencyConfig,
+    pub aligner: ModelAligner,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        Self {
+            gate_probability: 0.9999,
+            release_after_failures: 3,
+            criterion: Criterion::Determinant,
+            max_age_s: 15.0,
+            merge_gate_probability: 0.5,
+            merge_after_updates: 3,
+            consistency: ConsistencyConfig::default(),
+            aligner: ModelAligner::default(),
+        }
+    }
+}
+
+/// One estimate offered to fusion: a national track (own or an ally's verified report) or a
+/// hub's relayed fused product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    /// The nation that sent it (for our own tracker, our nation).
+    pub source: Nation,
+    pub estimate: TrackEstimate,
+    pub provenance: Provenance,
+}
+
+/// A source track: the nation that sent it and its number there.
+pub type MemberKey = (Nation, u64);
+
+/// A source track held by a system track.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub source: Nation,
+    /// The latest accepted estimate, as received (not aligned, not inflated).
+    pub estimate: TrackEstimate,
+    pub provenance: Provenance,
+    /// The common track number this source track proposes.
+    pub proposal: u64,
+    /// Availability time (scenario s) of the latest accepted estimate; what ageing reads.
+    pub last_seen_s: f64,
+    pub consistency: Consistency,
+    /// Factor its covariance was multiplied by in the latest fusion.
+    pub inflation: f64,
+    /// Consecutive gate failures.
+    pub gate_failures: u32,
+}
+
+/// One object in the fused picture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SystemTrack {
+    pub ctn: u64,
+    /// The fused estimate; its `track_number` is `ctn`.
+    pub fused: TrackEstimate,
+    /// Nations whose information is in `fused` (what `trilink_domain::product_release`
+    /// needs).
+    pub contributors: BTreeSet<Nation>,
+    pub members: BTreeMap<MemberKey, Member>,
+    /// Availability time at which the system track began.
+    pub first_time_s: f64,
+    /// Availability time of its latest update.
+    pub updated_s: f64,
+    /// Every proposal a held source track made, with the source tracks that made it; the
+    /// number is the smallest key. Members that age out leave their proposal (the number
+    /// stays stable); a member released for failing the gate withdraws it (it was never
+    /// this object).
+    proposals: BTreeMap<u64, BTreeSet<MemberKey>>,
+}
+
+/// Why a contribution was not fused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RejectReason {
+    /// Not finite, or a covariance that is not symmetric positive-definite.
+    Invalid(FusionError),
+    /// The source is not in the scenario's nation order, so it cannot propose a number.
+    UnknownNation,
+    /// A national track number ≥ 1,000,000.
+    TrackNumberOutOfRange,
+    /// Older than the estimate already held for this source track.
+    OutOfOrder { held_time_s: f64 },
+    /// The same source track twice in one batch; the first was used.
+    DuplicateInBatch,
+    /// Failed the gate of the system track it is paired with (`failures` in a row).
+    GateFailed { ctn: u64, failures: u32 },
+}
+
+/// A contribution left out, for the node's journal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejection {
+    pub source: Nation,
+    pub track_number: u64,
+    pub time_s: f64,
+    /// The gate statistic where one was computed.
+    pub d2: Option<f64>,
+    pub reason: RejectReason,
+}
+
+/// Why a system track's number changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenumberCause {
+    /// A contribution proposed a smaller number.
+    SmallerProposal,
+    /// Two system tracks were one object; the one numbered `old` was merged into `new`.
+    Merged,
+    /// A member released for failing the gate withdrew the proposal the number came from.
+    Withdrawn,
+}
+
+/// A change of common track number: the caller records `old` as an alias of `new`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Renumber {
+    pub old: u64,
+    pub new: u64,
+    pub cause: RenumberCause,
+}
+
+/// What one call changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ingested {
+    /// Common track numbers of the system tracks updated (or begun), as they are now.
+    pub updated: Vec<u64>,
+    pub rejected: Vec<Rejection>,
+    pub renumbered: Vec<Renumber>,
+    /// Common track numbers of system tracks that ended (no members left).
+    pub ended: Vec<u64>,
+}
+
+/// Fuses one node's own national tracks and its allies' reports into system tracks.
+pub struct Fuser<A: Associator = Gnn> {
+    own: Nation,
+    ranks: BTreeMap<Nation, u64>,
+    cfg: FusionConfig,
+    associator: A,
+    rule: CovarianceIntersection,
+    gate: f64,
+    merge_gate: f64,
+    /// System tracks by an internal id that never changes (the number may).
+    tracks: BTreeMap<u64, SystemTrack>,
+    next_id: u64,
+    pairing: BTreeMap<MemberKey, u64>,
+    /// Consecutive tight-gate passes of two system tracks (ids, smaller first).
+    merge_streak: BTreeMap<(u64, u64), u32>,
+}
+
+/// The χ²(dof) quantile at `p`, or the 0.9999 one if `p` is not a probability.
+fn chi2_quantile(dof: usize, p: f64) -> f64 {
+    let p = if p > 0.0 && p < 1.0 { p } else { 0.9999 };
+    ChiSquared::new(dof as f64)
+        .map(|c| c.inverse_cdf(p))
+        .unwrap_or(27.86)
+}
+
+fn state_of(e: &TrackEstimate) -> (Vector6<f64>, Matrix6<f64>) {
+    let x = Vector6::from_column_slice(&e.state);
+    let p = Matrix6::from_fn(|i, j| e.covariance[i][j]);
+    (x, p)
+}
+
+/// `Δᵀ S⁻¹ Δ`, infinite where `S` is not positive-definite.
+fn mahalanobis2(delta: &Vector6<f64>, s: &Matrix6<f64>) -> f64 {
+    Cholesky::new(*s)
+        .map(|c| {
+            let y = c.solve(delta);
+            delta.dot(&y)
+        })
+        .unwrap_or(f64::INFINITY)
+}
+
+/// A cheap test that two estimates cannot pass a χ² gate `gate` at any alignment: the
+/// position part of a 6-dof Mahalanobis distance is at least `|Δp|² / tr(S_pp)`; the speeds
+/// over the time difference bound what alignment can close.
+fn surely_apart(a: &TrackEstimate, b: &TrackEstimate, gate: f64) -> bool {
+    let dp = (0..3).map(|i| (a.state[i] - b.state[i]).powi(2)).sum::<f64>().sqrt();
+    let tr: f64 = (0..3).map(|i| a.covariance[i][i] + b.covariance[i][i]).sum();
+    let speed = |e: &TrackEstimate| (3..6).map(|i| e.state[i] * e.state[i]).sum::<f64>().sqrt();
+    let reach = (gate * tr).sqrt() * 1.5 + (speed(a) + speed(b)) * (a.time_s - b.time_s).abs() + 1_000.0;
+    !(dp <= reach)
+}
+
+fn validate(e: &TrackEstimate) -> Result<(), FusionError> {
+    if !e.time_s.is_finite() || e.state.iter().any(|v| !v.is_finite()) {
+        return Err(FusionError::NotFinite {
+            what: "contribution state",
+        });
+    }
+    let (_, p) = state_of(e);
+    if (p - p.transpose()).amax() > 1e-9 * p.amax().max(1.0) {
+        return Err(FusionError::NotPositiveDefinite {
+            what: "contribution covariance (not symmetric)",
+        });
+    }
+    spd_inverse(&p, "contribution covariance").map(|_| ())
+}
+
+impl Fuser<Gnn> {
+    /// A fuser for the node of `own`, with the scenario's nation ranks (1-based, see
+    /// [`crate::ctn`]).
+    pub fn new(own: Nation, ranks: BTreeMap<Nation, u64>, cfg: FusionConfig) -> Self {
+        Self::with_associator(own, ranks, cfg, Gnn)
+    }
+}
+
+impl<A: Associator> Fuser<A> {
+    pub fn with_associator(
+        own: Nation,
+        ranks: BTreeMap<Nation, u64>,
+        cfg: FusionConfig,
+        associator: A,
+    ) -> Self {
+        Self {
+            own,
+            ranks,
+            gate: chi2_quantile(DOF, cfg.gate_probability),
+            merge_gate: chi2_quantile(DOF, cfg.merge_gate_probability),
+            rule: CovarianceIntersection {
+                criterion: cfg.criterion,
+            },
+            cfg,
+            associator,
+            tracks: BTreeMap::new(),
+            next_id: 1,
+            pairing: BTreeMap::new(),
+            merge_streak: BTreeMap::new(),
+        }
+    }
+
+    pub fn own(&self) -> Nation {
+        self.own
+    }
+
+    pub fn config(&self) -> &FusionConfig {
+        &self.cfg
+    }
+
+    /// The association gate (d²).
+    pub fn gate(&self) -> f64 {
+        self.gate
+    }
+
+    pub fn system_tracks(&self) -> impl Iterator<Item = &SystemTrack> {
+        self.tracks.values()
+    }
+
+    pub fn system_track(&self, ctn: u64) -> Option<&SystemTrack> {
+        self.tracks.values().find(|t| t.ctn == ctn)
+    }
+
+    /// The common track number of the system track holding a source track.
+    pub fn ctn_of(&self, source: Nation, track_number: u64) -> Option<u64> {
+        let id = self.pairing.get(&(source, track_number))?;
+        self.tracks.get(id).map(|t| t.ctn)
+    }
+
+    /// Ingests a batch of contributions from one source, all valid at about one time, made
+    /// available to this node at `now_s` (scenario seconds). Members not updated for
+    /// `max_age_s` are aged out first.
+    pub fn ingest(&mut self, now_s: f64, batch: &[Contribution]) -> Ingested {
+        let mut out = Ingested {
+            ended: self.age_out(now_s),
+            ..Default::default()
+        };
+        let mut fresh: BTreeSet<MemberKey> = BTreeSet::new();
+        let mut touched: BTreeSet<u64> = BTreeSet::new();
+        let mut unpaired: Vec<(&Contribution, u64)> = Vec::new();
+        let mut seen: BTreeSet<MemberKey> = BTreeSet::new();
+
+        for c in batch {
+            let key = (c.source, c.estimate.track_number);
+            let reject = |d2, reason| Rejection {
+                source: c.source,
+                track_number: c.estimate.track_number,
+                time_s: c.estimate.time_s,
+                d2,
+                reason,
+            };
+            if !seen.insert(key) {
+                out.rejected.push(reject(None, RejectReason::DuplicateInBatch));
+                continue;
+            }
+            if let Err(e) = validate(&c.estimate) {
+                out.rejected.push(reject(None, RejectReason::Invalid(e)));
+                continue;
+            }
+            let proposal = match proposed_ctn(&self.ranks, c.source, key.1, &c.provenance) {
+                Ok(p) => p,
+                Err(CtnProblem::UnknownNation) => {
+                    out.rejected.push(reject(None, RejectReason::UnknownNation));
+                    continue;
+                }
+                Err(CtnProblem::TrackNumberOutOfRange) => {
+                    out.rejected
+                        .push(reject(None, RejectReason::TrackNumberOutOfRange));
+                    continue;
+                }
+            };
+            let Some(&id) = self.pairing.get(&key) else {
+                unpaired.push((c, proposal));
+                continue;
+            };
+            let Some((held_time_s, inflation)) = self
+                .tracks
+                .get(&id)
+                .and_then(|t| t.members.get(&key))
+                .map(|m| (m.estimate.time_s, m.inflation))
+            else {
+                unpaired.push((c, proposal));
+                continue;
+            };
+            if c.estimate.time_s < held_time_s {
+                out.rejected
+                    .push(reject(None, RejectReason::OutOfOrder { held_time_s }));
+                continue;
+            }
+            let d2 = self.gate_d2(id, &c.estimate, inflation);
+            if d2 <= self.gate {
+                self.accept(id, key, c, proposal, now_s);
+                fresh.insert(key);
+                touched.insert(id);
+                continue;
+            }
+            let (ctn, failures) = match self.tracks.get_mut(&id) {
+                Some(t) => {
+                    let f = t.members.get_mut(&key).map_or(1, |m| {
+                        m.gate_failures += 1;
+                        m.gate_failures
+                    });
+                    (t.ctn, f)
+                }
+                None => (0, 1),
+            };
+            if failures >= self.cfg.release_after_failures {
+                // Memory runs out: the source track is no longer this object.
+                self.release(id, key, &mut out);
+                touched.insert(id);
+                unpaired.push((c, proposal));
+            } else {
+                out.rejected
+                    .push(reject(Some(d2), RejectReason::GateFailed { ctn, failures }));
+            }
+        }
+
+        self.associate(&unpaired, &fresh, now_s, &mut touched);
+        fresh.extend(unpaired.iter().map(|(c, _)| (c.source, c.estimate.track_number)));
+
+        for &id in &touched {
+            self.refuse(id, &fresh, &mut out);
+        }
+        self.merge_duplicates(&touched, &fresh, &mut out);
+        self.resolve_collisions(&mut out);
+        out.updated = touched
+            .iter()
+            .filter_map(|id| self.tracks.get(id).map(|t| t.ctn))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        out
+    }
+
+    /// Drops members not updated for `max_age_s` before `now_s`; returns the common track
+    /// numbers of the system tracks left with none, which end.
+    pub fn age_out(&mut self, now_s: f64) -> Vec<u64> {
+        let max_age = self.cfg.max_age_s;
+        let mut ended = Vec::new();
+        let mut thinned = Vec::new();
+        for (&id, t) in self.tracks.iter_mut() {
+            let old: Vec<MemberKey> = t
+                .members
+                .iter()
+                .filter(|(_, m)| now_s - m.last_seen_s > max_age)
+                .map(|(&k, _)| k)
+                .collect();
+            for k in &old {
+                t.members.remove(k);
+                self.pairing.remove(k);
+            }
+            if t.members.is_empty() {
+                ended.push(id);
+            } else if !old.is_empty() {
+                thinned.push(id);
+            }
+        }
+        let mut scratch = Ingested::default();
+        for id in thinned {
+            self.refuse(id, &BTreeSet::new(), &mut scratch);
+        }
+        let mut ctns = Vec::new();
+        for id in ended {
+            if let Some(t) = self.tracks.remove(&id) {
+                ctns.push(t.ctn);
+            }
+            self.merge_streak.retain(|&(a, b), _| a != id && b != id);
+        }
+        ctns
+    }
+
+    /// `Δᵀ (P_c·inflation + P_f)⁻¹ Δ` of a contribution against system track `id`'s fused
+    /// estimate aligned to the contribution's time.
+    fn gate_d2(&self, id: u64, e: &TrackEstimate, inflation: f64) -> f64 {
+        let Some(t) = self.tracks.get(&id) else {
+            return f64::INFINITY;
+        };
+        if surely_apart(&t.fused, e, self.gate) {
+            return f64::INFINITY;
+        }
+        let (xf, pf) = state_of(&t.fused);
+        let (xf, pf) = self
+            .cfg
+            .aligner
+            .align(&xf, &pf, t.fused.phase, e.time_s - t.fused.time_s);
+        let (xc, pc) = state_of(e);
+        mahalanobis2(&(xc - xf), &(pc * inflation + pf))
+    }
+
+    fn accept(&mut self, id: u64, key: MemberKey, c: &Contribution, proposal: u64, now_s: f64) {
+        let Some(t) = self.tracks.get_mut(&id) else {
+            return;
+        };
+        t.proposals.entry(proposal).or_default().insert(key);
+        t.updated_s = now_s;
+        match t.members.get_mut(&key) {
+            Some(m) => {
+                m.estimate = c.estimate.clone();
+                m.provenance = c.provenance.clone();
+                m.proposal = proposal;
+                m.last_seen_s = now_s;
+                m.gate_failures = 0;
+            }
+            None => {
+                t.members.insert(
+                    key,
+                    Member {
+                        source: c.source,
+                        estimate: c.estimate.clone(),
+                        provenance: c.provenance.clone(),
+                        proposal,
+                        last_seen_s: now_s,
+                        consistency: Consistency::default(),
+                        inflation: 1.0,
+                        gate_failures: 0,
+                    },
+                );
+                self.pairing.insert(key, id);
+            }
+        }
+    }
+
+    /// Takes a source track out of system track `id` and withdraws its proposals there.
+    fn release(&mut self, id: u64, key: MemberKey, out: &mut Ingested) {
+        self.pairing.remove(&key);
+        let Some(t) = self.tracks.get_mut(&id) else {
+            return;
+        };
+        t.members.remove(&key);
+        for holders in t.proposals.values_mut() {
+            holders.remove(&key);
+        }
+        t.proposals.retain(|_, h| !h.is_empty());
+        if t.members.is_empty() {
+            if let Some(t) = self.tracks.remove(&id) {
+                out.ended.push(t.ctn);
+            }
+        }
+    }
+
+    /// Assigns the batch's unpaired source tracks to system tracks, or starts new ones.
+    fn associate(
+        &mut self,
+        unpaired: &[(&Contribution, u64)],
+        fresh: &BTreeSet<MemberKey>,
+        now_s: f64,
+        touched: &mut BTreeSet<u64>,
+    ) {
+        if unpaired.is_empty() {
+            return;
+        }
+        let ids: Vec<u64> = self.tracks.keys().copied().collect();
+        let costs: Vec<Vec<Option<f64>>> = unpaired
+            .iter()
+            .map(|(c, _)| {
+                ids.iter()
+                    .map(|id| {
+                        // A tracker that updates two of its tracks at once sees two objects:
+                        // a new track of a source may not join a system track that the same
+                        // source is updating in this batch.
+                        let busy = self.tracks.get(id).is_some_and(|t| {
+                            t.members
+                                .keys()
+                                .any(|k| k.0 == c.source && fresh.contains(k))
+                        });
+                        if busy {
+                            return None;
+                        }
+                        let d2 = self.gate_d2(*id, &c.estimate, 1.0);
+                        (d2 <= self.gate).then_some(d2)
+                    })
+                    .collect()
+            })
+            .collect();
+        let chosen = self.associator.assign(&costs, ids.len(), self.gate);
+        for ((c, proposal), choice) in unpaired.iter().zip(chosen) {
+            let key = (c.source, c.estimate.track_number);
+            let id = match choice.and_then(|j| ids.get(j).copied()) {
+                Some(id) => id,
+                None => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.tracks.insert(
+                        id,
+                        SystemTrack {
+                            ctn: *proposal,
+                            fused: TrackEstimate {
+                                track_number: *proposal,
+                                ..c.estimate.clone()
+                            },
+                            contributors: BTreeSet::new(),
+                            members: BTreeMap::new(),
+                            first_time_s: now_s,
+                            updated_s: now_s,
+                            proposals: BTreeMap::new(),
+                        },
+                    );
+                    id
+                }
+            };
+            self.accept(id, key, c, *proposal, now_s);
+            touched.insert(id);
+        }
+    }
+
+    /// Re-fuses system track `id` from its members: align to the newest member's time,
+    /// update the consistency of members fresh in this batch, inflate, fuse.
+    fn refuse(&mut self, id: u64, fresh: &BTreeSet<MemberKey>, out: &mut Ingested) {
+        let cfg = self.cfg;
+        let rule = self.rule;
+        let Some(t) = self.tracks.get_mut(&id) else {
+            return;
+        };
+        let Some(time_s) = t
+            .members
+            .values()
+            .map(|m| m.estimate.time_s)
+            .max_by(f64::total_cmp)
+        else {
+            return;
+        };
+        let keys: Vec<MemberKey> = t.members.keys().copied().collect();
+        let aligned: Vec<(Vector6<f64>, Matrix6<f64>)> = t
+            .members
+            .values()
+            .map(|m| {
+                let (x, p) = state_of(&m.estimate);
+                cfg.aligner
+                    .align(&x, &p, m.estimate.phase, time_s - m.estimate.time_s)
+            })
+            .collect();
+        let dof = DOF as f64;
+        for (i, key) in keys.iter().enumerate() {
+            if !fresh.contains(key) || aligned.len() < 2 {
+                continue;
+            }
+            let (xi, pi) = &aligned[i];
+            let mut pair = f64::INFINITY;
+            let mut own = f64::INFINITY;
+            for (j, (xj, pj)) in aligned.iter().enumerate() {
+                if j == i {
+                    continue;
+                }
+                let d = xi - xj;
+                let dp = mahalanobis2(&d, &(pi + pj));
+                if dp < pair {
+                    pair = dp;
+                    own = mahalanobis2(&d, pi);
+                }
+            }
+            if let Some(m) = t.members.get_mut(key) {
+                m.consistency.observe(pair / dof, own / dof, &cfg.consistency);
+            }
+        }
+        let mut inputs = Vec::with_capacity(keys.len());
+        for (k, (x, p)) in keys.iter().zip(&aligned) {
+            let f = match t.members.get_mut(k) {
+                Some(m) => {
+                    m.inflation = m.consistency.inflation(&cfg.consistency);
+                    m.inflation
+                }
+                None => 1.0,
+            };
+            inputs.push((*x, p * f));
+        }
+        let Ok(fused) = rule.fuse(&inputs) else {
+            return;
+        };
+        let members: Vec<&Member> = t.members.values().collect();
+        let best = fused
+            .weights
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        let points = |pick: fn(&TrackEstimate) -> Option<PointEstimate>| -> Option<PointEstimate> {
+            let ps: Vec<PointEstimate> = members.iter().filter_map(|m| pick(&m.estimate)).collect();
+            fuse_points(&ps, &rule).ok().flatten()
+        };
+        let launch = points(|e| e.launch);
+        let impact = points(|e| e.impact);
+        let contributors: BTreeSet<Nation> = members
+            .iter()
+            .flat_map(|m| {
+                if m.provenance.nations.is_empty() {
+                    BTreeSet::from([m.source])
+                } else {
+                    m.provenance.nations.clone()
+                }
+            })
+            .collect();
+        let quality = members
+            .iter()
+            .map(|m| m.estimate.quality)
+            .fold(0.0, f64::max);
+        let phase = members
+            .get(best)
+            .map_or(t.fused.phase, |m| m.estimate.phase);
+        let old = t.ctn;
+        let ctn = t.proposals.keys().next().copied().unwrap_or(old);
+        let mut covariance = [[0.0; 6]; 6];
+        for (i, row) in covariance.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = 0.5 * (fused.p[(i, j)] + fused.p[(j, i)]);
+            }
+        }
+        t.fused = TrackEstimate {
+            track_number: ctn,
+            time_s,
+            state: [
+                fused.x[0], fused.x[1], fused.x[2], fused.x[3], fused.x[4], fused.x[5],
+            ],
+            covariance,
+            quality,
+            phase,
+            launch,
+            impact,
+        };
+        t.contributors = contributors;
+        t.ctn = ctn;
+        if ctn != old {
+            out.renumbered.push(Renumber {
+                old,
+                new: ctn,
+                cause: if ctn < old {
+                    RenumberCause::SmallerProposal
+                } else {
+                    RenumberCause::Withdrawn
+                },
+            });
+        }
+    }
+
+    /// Two system tracks whose fused estimates pass the tight gate for `merge_after_updates`
+    /// consecutive updates are one object, unless one source is updating a member in each
+    /// (one tracker holding two tracks at once sees two objects).
+    fn merge_duplicates(
+        &mut self,
+        touched: &BTreeSet<u64>,
+        fresh: &BTreeSet<MemberKey>,
+        out: &mut Ingested,
+    ) {
+        let mut passes: BTreeSet<(u64, u64)> = BTreeSet::new();
+        let mut checked: BTreeSet<(u64, u64)> = BTreeSet::new();
+        for &a in touched {
+            let Some(ta) = self.tracks.get(&a) else {
+                continue;
+            };
+            for (&b, tb) in &self.tracks {
+                let pair = (a.min(b), a.max(b));
+                if a == b || !checked.insert(pair) || surely_apart(&ta.fused, &tb.fused, self.merge_gate) {
+                    continue;
+                }
+                let sources = |t: &SystemTrack| -> BTreeSet<Nation> {
+                    t.members.keys().filter(|k| fresh.contains(k)).map(|k| k.0).collect()
+                };
+                if !sources(ta).is_disjoint(&sources(tb)) {
+                    continue;
+                }
+                let (xa, pa) = state_of(&ta.fused);
+                let (xb, pb) = state_of(&tb.fused);
+                let (xb, pb) = self.cfg.aligner.align(
+                    &xb,
+                    &pb,
+                    tb.fused.phase,
+                    ta.fused.time_s - tb.fused.time_s,
+                );
+                if mahalanobis2(&(xa - xb), &(pa + pb)) <= self.merge_gate {
+                    passes.insert(pair);
+                }
+            }
+        }
+        for pair in &checked {
+            if passes.contains(pair) {
+                *self.merge_streak.entry(*pair).or_default() += 1;
+            } else {
+                self.merge_streak.remove(pair);
+            }
+        }
+        let due: Vec<(u64, u64)> = self
+            .merge_streak
+            .iter()
+            .filter(|(_, &n)| n >= self.cfg.merge_after_updates)
+            .map(|(&p, _)| p)
+            .collect();
+        for (a, b) in due {
+            self.merge(a, b, out);
+        }
+    }
+
+    /// Two live system tracks can come to share a number (a source track that moved took its
+    /// proposal along); one number is one object, so they merge.
+    fn resolve_collisions(&mut self, out: &mut Ingested) {
+        loop {
+            let mut by_ctn: BTreeMap<u64, u64> = BTreeMap::new();
+            let mut clash = None;
+            for (&id, t) in &self.tracks {
+                if let Some(&other) = by_ctn.get(&t.ctn) {
+                    clash = Some((other, id));
+                    break;
+                }
+                by_ctn.insert(t.ctn, id);
+            }
+            match clash {
+                Some((a, b)) => self.merge(a, b, out),
+                None => return,
+            }
+        }
+    }
+
+    /// Merges system tracks `a` and `b` into the one with the smaller number.
+    fn merge(&mut self, a: u64, b: u64, out: &mut Ingested) {
+        let (Some(ca), Some(cb)) = (self.tracks.get(&a).map(|t| t.ctn), self.tracks.get(&b).map(|t| t.ctn)) else {
+            return;
+        };
+        let (keep, gone) = if (ca, a) <= (cb, b) { (a, b) } else { (b, a) };
+        let Some(g) = self.tracks.remove(&gone) else {
+            return;
+        };
+        self.merge_streak.retain(|&(x, y), _| x != gone && y != gone);
+        let Some(k) = self.tracks.get_mut(&keep) else {
+            return;
+        };
+        for (key, m) in g.members {
+            self.pairing.insert(key, keep);
+            k.members.entry(key).or_insert(m);
+        }
+        for (p, holders) in g.proposals {
+            k.proposals.entry(p).or_default().extend(holders);
+        }
+        k.first_time_s = k.first_time_s.min(g.first_time_s);
+        k.updated_s = k.updated_s.max(g.updated_s);
+        let before = k.ctn;
+        self.refuse(keep, &BTreeSet::new(), out);
+        let after = self.tracks.get(&keep).map_or(before, |t| t.ctn);
+        out.renumbered.push(Renumber {
+            old: g.ctn,
+            new: after,
+            cause: RenumberCause::Merged,
+        });
+    }
+}
