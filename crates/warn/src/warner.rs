@@ -75,7 +75,7 @@ impl Default for WarnConfig {
             max_flight_s: 4000.0,
             min_semi_axis_m: 2000.0,
             boost_accel_mps2: 5.0,
-            boost_speed_gain: 1.0,
+            boost_speed_gain: 0.5,
             boost_max_speed_mps: 7500.0,
             boost_heading_sigma_deg: 3.0,
             landed_max_alt_m: 20_000.0,
@@ -311,16 +311,19 @@ impl Warner {
             if let Some(p) = prev {
                 self.note_flown(tp.ctn, (p.0, p.1), (here.0, here.1));
             }
-            if self.catching_up(now_s) {
-                continue;
-            }
+            let catching_up = self.catching_up(now_s);
             let Some(mem) = self.tracks.get_mut(&tp.ctn) else {
                 continue;
             };
             if mem.last_eval_s.is_some_and(|t| now_s - t < self.cfg.eval_interval_s) {
                 continue;
             }
+            // The throttle is kept while catching up after a restart, so the replay assesses
+            // at the same times as the run before it did.
             mem.last_eval_s = Some(now_s);
+            if catching_up {
+                continue;
+            }
             let thrust = mem.thrust_accel_mps2;
             let a = self.assess(tp.estimate, thrust);
             rows.extend(self.decide(now_s, tp, &a));
@@ -492,9 +495,9 @@ impl Warner {
         }
         let others_open = self.active.keys().any(|k| k.0 == tp.ctn && k.1 != Kind::Launch);
         if let Some(act) = self.active.get_mut(&launch_key) {
-            if p_any < self.cfg.p_cancel && !a.boosting && !others_open {
+            if p_any < self.cfg.p_cancel && !a.boosting {
                 let since = *act.below_since_s.get_or_insert(now_s);
-                if now_s - since >= self.cfg.hold_s {
+                if now_s - since >= self.cfg.hold_s && !others_open {
                     let mut row = act.last.clone();
                     row.time_s = now_s;
                     row.state = State::Cancelled;
