@@ -50,7 +50,10 @@ pub fn rfc3339(unix_s: f64) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The CAP identifier of a row: unique per message, without CAP's forbidden characters.
@@ -96,11 +99,24 @@ struct Area {
 
 fn region_area(r: &Region) -> Area {
     match r.outline() {
-        Outline::Polygon(v) => Area { desc: r.name().to_string(), polygon: Some(ring(&v)), circle: None },
-        Outline::Circle { lat_deg, lon_deg, radius_m } => Area {
+        Outline::Polygon(v) => Area {
+            desc: r.name().to_string(),
+            polygon: Some(ring(&v)),
+            circle: None,
+        },
+        Outline::Circle {
+            lat_deg,
+            lon_deg,
+            radius_m,
+        } => Area {
             desc: r.name().to_string(),
             polygon: None,
-            circle: Some(format!("{:.5},{:.5} {}", lat_deg, lon_deg, radius_m / 1000.0)),
+            circle: Some(format!(
+                "{:.5},{:.5} {}",
+                lat_deg,
+                lon_deg,
+                radius_m / 1000.0
+            )),
         },
     }
 }
@@ -118,7 +134,12 @@ fn row_ellipse(row: &WarningRow) -> Option<(f64, f64, Ellipse)> {
 }
 
 fn areas(row: &WarningRow, ctx: &CapContext) -> Vec<Area> {
-    let named = |name: &str| ctx.regions.iter().find(|r| r.name() == name).map(region_area);
+    let named = |name: &str| {
+        ctx.regions
+            .iter()
+            .find(|r| r.name() == name)
+            .map(region_area)
+    };
     let region = row.region.as_deref().unwrap_or("");
     let mut out = Vec::new();
     match row.kind {
@@ -127,7 +148,10 @@ fn areas(row: &WarningRow, ctx: &CapContext) -> Vec<Area> {
         Kind::Impact | Kind::Landed => {
             if let Some((la, lo, e)) = row_ellipse(row) {
                 out.push(Area {
-                    desc: format!("{} (predicted area)", if region.is_empty() { "impact" } else { region }),
+                    desc: format!(
+                        "{} (predicted area)",
+                        if region.is_empty() { "impact" } else { region }
+                    ),
                     polygon: Some(ring(&ellipse_ring(la, lo, &e))),
                     circle: None,
                 });
@@ -137,7 +161,15 @@ fn areas(row: &WarningRow, ctx: &CapContext) -> Vec<Area> {
         }
     }
     if out.is_empty() {
-        out.push(Area { desc: if region.is_empty() { "unspecified".into() } else { region.to_string() }, polygon: None, circle: None });
+        out.push(Area {
+            desc: if region.is_empty() {
+                "unspecified".into()
+            } else {
+                region.to_string()
+            },
+            polygon: None,
+            circle: None,
+        });
     }
     out
 }
@@ -145,8 +177,16 @@ fn areas(row: &WarningRow, ctx: &CapContext) -> Vec<Area> {
 /// Headline, description, instruction: J-Alert's templates in English.
 fn texts(row: &WarningRow, ctx: &CapContext) -> (String, String, String) {
     let region = row.region.clone().unwrap_or_default();
-    let at = |t: Option<f64>| t.map(|t| rfc3339(ctx.epoch_unix_s + t)).unwrap_or_else(|| "unknown time".into());
-    let tracks = row.track_ids.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+    let at = |t: Option<f64>| {
+        t.map(|t| rfc3339(ctx.epoch_unix_s + t))
+            .unwrap_or_else(|| "unknown time".into())
+    };
+    let tracks = row
+        .track_ids
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let evidence = format!("Evidence: system track(s) {tracks}. Simulated exercise.");
     let (headline, what, instruction) = match row.kind {
         Kind::Launch => (
@@ -156,7 +196,10 @@ fn texts(row: &WarningRow, ctx: &CapContext) -> (String, String, String) {
         ),
         Kind::Impact => (
             format!("Missile expected to fall near {region}"),
-            format!("The missile is expected to fall in or near {region} at about {}.", at(row.impact_time_s)),
+            format!(
+                "The missile is expected to fall in or near {region} at about {}.",
+                at(row.impact_time_s)
+            ),
             "Take shelter immediately in a building or underground.",
         ),
         Kind::Overflight => (
@@ -166,7 +209,10 @@ fn texts(row: &WarningRow, ctx: &CapContext) -> (String, String, String) {
         ),
         Kind::Landed => (
             format!("Missile fell: {region}"),
-            format!("The missile appears to have fallen: {region}, at about {}.", at(row.impact_time_s)),
+            format!(
+                "The missile appears to have fallen: {region}, at about {}.",
+                at(row.impact_time_s)
+            ),
             "Do not approach suspicious objects; report them to the police or fire department.",
         ),
         Kind::AllClear => (
@@ -176,8 +222,16 @@ fn texts(row: &WarningRow, ctx: &CapContext) -> (String, String, String) {
         ),
     };
     match row.state {
-        State::Issued => (headline, format!("{what} {evidence}"), instruction.to_string()),
-        State::Updated => (format!("Update: {headline}"), format!("{what} {evidence}"), instruction.to_string()),
+        State::Issued => (
+            headline,
+            format!("{what} {evidence}"),
+            instruction.to_string(),
+        ),
+        State::Updated => (
+            format!("Update: {headline}"),
+            format!("{what} {evidence}"),
+            instruction.to_string(),
+        ),
         State::Cancelled => (
             format!("Cancelled: {headline}"),
             format!("The earlier warning ({headline}) is withdrawn. {evidence}"),
@@ -206,7 +260,11 @@ pub fn cap_xml(row: &WarningRow, earlier: Option<&WarningRow>, ctx: &CapContext)
     let mut x = String::new();
     let _ = writeln!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(x, "<alert xmlns=\"{CAP_NAMESPACE}\">");
-    let _ = writeln!(x, "  <identifier>{}</identifier>", esc(&cap_identifier(row)));
+    let _ = writeln!(
+        x,
+        "  <identifier>{}</identifier>",
+        esc(&cap_identifier(row))
+    );
     let _ = writeln!(x, "  <sender>{}</sender>", esc(&ctx.sender));
     let _ = writeln!(x, "  <sent>{sent}</sent>");
     let _ = writeln!(x, "  <status>Exercise</status>");
@@ -221,20 +279,44 @@ pub fn cap_xml(row: &WarningRow, earlier: Option<&WarningRow>, ctx: &CapContext)
             rfc3339(ctx.epoch_unix_s + e.time_s)
         );
     }
-    let _ = writeln!(x, "  <incidents>{}</incidents>", esc(&row.warning_id.replace([' ', ','], "_")));
+    let _ = writeln!(
+        x,
+        "  <incidents>{}</incidents>",
+        esc(&row.warning_id.replace([' ', ','], "_"))
+    );
     let _ = writeln!(x, "  <info>");
     let _ = writeln!(x, "    <language>en-US</language>");
     let _ = writeln!(x, "    <category>Security</category>");
-    let _ = writeln!(x, "    <event>Ballistic missile {}</event>", row.kind.as_str().replace('_', " "));
-    let _ = writeln!(x, "    <responseType>{}</responseType>", if row.state == State::Cancelled { "None" } else { response });
+    let _ = writeln!(
+        x,
+        "    <event>Ballistic missile {}</event>",
+        row.kind.as_str().replace('_', " ")
+    );
+    let _ = writeln!(
+        x,
+        "    <responseType>{}</responseType>",
+        if row.state == State::Cancelled {
+            "None"
+        } else {
+            response
+        }
+    );
     let _ = writeln!(x, "    <urgency>{urgency}</urgency>");
     let _ = writeln!(x, "    <severity>{severity}</severity>");
     let _ = writeln!(x, "    <certainty>{certainty}</certainty>");
-    let _ = writeln!(x, "    <senderName>trilink {} warning centre (simulation)</senderName>", esc(&row.nation));
+    let _ = writeln!(
+        x,
+        "    <senderName>trilink {} warning centre (simulation)</senderName>",
+        esc(&row.nation)
+    );
     let _ = writeln!(x, "    <headline>{}</headline>", esc(&headline));
     let _ = writeln!(x, "    <description>{}</description>", esc(&description));
     let _ = writeln!(x, "    <instruction>{}</instruction>", esc(&instruction));
-    let _ = writeln!(x, "    <parameter><valueName>trilink_latency_s</valueName><value>{}</value></parameter>", row.latency_s);
+    let _ = writeln!(
+        x,
+        "    <parameter><valueName>trilink_latency_s</valueName><value>{}</value></parameter>",
+        row.latency_s
+    );
     for a in areas(row, ctx) {
         let _ = writeln!(x, "    <area>");
         let _ = writeln!(x, "      <areaDesc>{}</areaDesc>", esc(&a.desc));
@@ -253,14 +335,26 @@ pub fn cap_xml(row: &WarningRow, earlier: Option<&WarningRow>, ctx: &CapContext)
 
 /// Writes one alert per row to `dir/<n>.xml` (n counting from 1 in row order), each Update or
 /// Cancel referring to the previous row of its warning. Returns the files written.
-pub fn write_cap_dir(dir: &Path, rows: &[WarningRow], ctx: &CapContext) -> Result<Vec<PathBuf>, WarnError> {
-    std::fs::create_dir_all(dir).map_err(|source| WarnError::Io { path: dir.to_path_buf(), source })?;
+pub fn write_cap_dir(
+    dir: &Path,
+    rows: &[WarningRow],
+    ctx: &CapContext,
+) -> Result<Vec<PathBuf>, WarnError> {
+    std::fs::create_dir_all(dir).map_err(|source| WarnError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut files = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let earlier = rows[..i].iter().rev().find(|r| r.warning_id == row.warning_id);
+        let earlier = rows[..i]
+            .iter()
+            .rev()
+            .find(|r| r.warning_id == row.warning_id);
         let path = dir.join(format!("{:05}.xml", i + 1));
-        std::fs::write(&path, cap_xml(row, earlier, ctx))
-            .map_err(|source| WarnError::Io { path: path.clone(), source })?;
+        std::fs::write(&path, cap_xml(row, earlier, ctx)).map_err(|source| WarnError::Io {
+            path: path.clone(),
+            source,
+        })?;
         files.push(path);
     }
     Ok(files)
@@ -273,7 +367,10 @@ mod tests {
     #[test]
     fn timestamps_are_utc_with_an_offset() {
         // The hwasong-12 scenario's epoch, 2022-10-03T22:22:00Z, plus 425 s.
-        assert_eq!(rfc3339(1_664_835_720.0 + 425.0), "2022-10-03T22:29:05+00:00");
+        assert_eq!(
+            rfc3339(1_664_835_720.0 + 425.0),
+            "2022-10-03T22:29:05+00:00"
+        );
         assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00+00:00");
         assert_eq!(rfc3339(951_782_400.0), "2000-02-29T00:00:00+00:00");
     }

@@ -42,14 +42,20 @@ impl Ellipse {
         Self {
             semi_major_m: (eig.eigenvalues[i_major].max(0.0) * CHI2_2_95).sqrt(),
             semi_minor_m: (eig.eigenvalues[i_minor].max(0.0) * CHI2_2_95).sqrt(),
-            orientation_deg: if orientation_deg >= 180.0 { 0.0 } else { orientation_deg },
+            orientation_deg: if orientation_deg >= 180.0 {
+                0.0
+            } else {
+                orientation_deg
+            },
         }
     }
 
     /// One-sigma spread (m) along the horizontal unit direction `(east, north)`.
     pub fn sigma_along(&self, dir_en: (f64, f64)) -> f64 {
         let u = Vector2::new(dir_en.0, dir_en.1);
-        (u.transpose() * self.covariance_en() * u)[(0, 0)].max(0.0).sqrt()
+        (u.transpose() * self.covariance_en() * u)[(0, 0)]
+            .max(0.0)
+            .sqrt()
     }
 }
 
@@ -59,7 +65,11 @@ mod tests {
 
     #[test]
     fn an_ellipse_survives_the_round_trip_through_its_covariance() {
-        let e = Ellipse { semi_major_m: 30_000.0, semi_minor_m: 8_000.0, orientation_deg: 63.0 };
+        let e = Ellipse {
+            semi_major_m: 30_000.0,
+            semi_minor_m: 8_000.0,
+            orientation_deg: 63.0,
+        };
         let back = Ellipse::from_covariance_en(&e.covariance_en());
         assert!((back.semi_major_m - e.semi_major_m).abs() < 1e-6);
         assert!((back.semi_minor_m - e.semi_minor_m).abs() < 1e-6);

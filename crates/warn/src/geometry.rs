@@ -52,14 +52,14 @@ impl Plane {
         }
     }
 
-    pub(crate) fn to_xy(&self, lat_deg: f64, lon_deg: f64) -> (f64, f64) {
+    pub(crate) fn to_xy(self, lat_deg: f64, lon_deg: f64) -> (f64, f64) {
         (
             (unwrap_lon(lon_deg, self.lon0_deg) - self.lon0_deg) * self.east_m_per_deg,
             (lat_deg - self.lat0_deg) * self.north_m_per_deg,
         )
     }
 
-    pub(crate) fn to_lat_lon(&self, x_m: f64, y_m: f64) -> (f64, f64) {
+    pub(crate) fn to_lat_lon(self, x_m: f64, y_m: f64) -> (f64, f64) {
         (
             self.lat0_deg + y_m / self.north_m_per_deg,
             normalize_lon(self.lon0_deg + x_m / self.east_m_per_deg),
@@ -184,7 +184,8 @@ impl Region {
             Shape::Circle { radius_m, .. } => (0..72)
                 .map(|k| {
                     let a = (k as f64) * 5.0_f64.to_radians();
-                    self.plane.to_lat_lon(radius_m * a.sin(), radius_m * a.cos())
+                    self.plane
+                        .to_lat_lon(radius_m * a.sin(), radius_m * a.cos())
                 })
                 .collect(),
         }
@@ -255,10 +256,7 @@ impl Region {
     /// Whether a ground path (sub-points `(lat_deg, lon_deg)` in order) passes over the region:
     /// a sub-point inside it or a leg between two crossing it.
     pub fn path_passes_over(&self, path: &[(f64, f64)]) -> bool {
-        let xy: Vec<(f64, f64)> = path
-            .iter()
-            .map(|&(a, o)| self.plane.to_xy(a, o))
-            .collect();
+        let xy: Vec<(f64, f64)> = path.iter().map(|&(a, o)| self.plane.to_xy(a, o)).collect();
         match xy.as_slice() {
             [] => false,
             [p] => self.contains_xy(*p),
@@ -349,7 +347,12 @@ mod tests {
         .expect("valid outline")
     }
 
-    const AOMORI: [(f64, f64); 4] = [(41.55, 139.95), (41.55, 141.70), (40.20, 141.70), (40.20, 139.85)];
+    const AOMORI: [(f64, f64); 4] = [
+        (41.55, 139.95),
+        (41.55, 141.70),
+        (40.20, 141.70),
+        (40.20, 139.85),
+    ];
 
     #[test]
     fn aomori_city_is_in_aomori_and_sapporo_is_not() {
@@ -395,7 +398,10 @@ mod tests {
 
     #[test]
     fn a_region_across_the_antimeridian_holds_points_on_both_sides() {
-        let r = poly("Dateline", &[(10.0, 179.0), (10.0, -179.0), (11.0, -179.0), (11.0, 179.0)]);
+        let r = poly(
+            "Dateline",
+            &[(10.0, 179.0), (10.0, -179.0), (11.0, -179.0), (11.0, 179.0)],
+        );
         assert!(r.contains(10.5, 179.5));
         assert!(r.contains(10.5, -179.5));
         assert!(r.contains(10.5, 180.0));

@@ -54,10 +54,16 @@ pub fn predict(t0_s: f64, state: &[f64; 6], cfg: &PathSettings) -> GroundPath {
     let mut here = point(t, &s);
     let mut points = vec![here];
     if !here.alt_m.is_finite() {
-        return GroundPath { points, lands: false };
+        return GroundPath {
+            points,
+            lands: false,
+        };
     }
     if here.alt_m <= 0.0 {
-        return GroundPath { points, lands: true };
+        return GroundPath {
+            points,
+            lands: true,
+        };
     }
     while t - t0_s < cfg.max_flight_s {
         let dt = if here.alt_m > 300_000.0 {
@@ -92,14 +98,20 @@ pub fn predict(t0_s: f64, state: &[f64; 6], cfg: &PathSettings) -> GroundPath {
                 lon_deg: normalize_lon(here.lon_deg + f * (lon1 - here.lon_deg)),
                 alt_m: 0.0,
             });
-            return GroundPath { points, lands: true };
+            return GroundPath {
+                points,
+                lands: true,
+            };
         }
         points.push(there);
         s = next;
         t += dt;
         here = there;
     }
-    GroundPath { points, lands: false }
+    GroundPath {
+        points,
+        lands: false,
+    }
 }
 
 /// Ground distance (m) along the path from its first point to each point, on local planes.
@@ -154,9 +166,7 @@ pub fn straight_line_ellipse(
     at: &PathPoint,
     floor_m: f64,
 ) -> Ellipse {
-    let block = |r0: usize, c0: usize| {
-        Matrix3::from_fn(|i, j| covariance[r0 + i][c0 + j])
-    };
+    let block = |r0: usize, c0: usize| Matrix3::from_fn(|i, j| covariance[r0 + i][c0 + j]);
     let tau = time_to_go_s.max(0.0);
     let p = block(0, 0) + (block(0, 3) + block(3, 0)) * tau + block(3, 3) * tau * tau;
     let frame = LocalFrame::new(Geodetic {
@@ -188,7 +198,11 @@ mod tests {
         // Well after burnout, high up.
         let s = truth.state_at(400.0).expect("in flight");
         let state = [s[0], s[1], s[2], s[3], s[4], s[5]];
-        let cfg = PathSettings { beta_kg_m2: 6000.0, drag_top_m: 100_000.0, max_flight_s: 4000.0 };
+        let cfg = PathSettings {
+            beta_kg_m2: 6000.0,
+            drag_top_m: 100_000.0,
+            max_flight_s: 4000.0,
+        };
         let path = predict(400.0, &state, &cfg);
         assert!(path.lands);
         let end = path.points.last().expect("points");

@@ -96,7 +96,10 @@ pub fn overflight_probability(
         return 0.0;
     }
     let rp = region.plane();
-    let xy: Vec<(f64, f64)> = path.iter().map(|p| rp.to_xy(p.lat_deg, p.lon_deg)).collect();
+    let xy: Vec<(f64, f64)> = path
+        .iter()
+        .map(|p| rp.to_xy(p.lat_deg, p.lon_deg))
+        .collect();
     let reach = region.bound_m() + FAR_SIGMAS * sigma_end_m.max(sigma_start_m);
     let s = cumulative_ground_m(path);
     let total = s.last().copied().unwrap_or(0.0);
@@ -108,7 +111,8 @@ pub fn overflight_probability(
             w[0].0.hypot(w[0].1) <= reach + leg
         })
         .collect();
-    if !near.iter().any(|&b| b) && !(xy.len() == 1 && xy[0].0.hypot(xy[0].1) <= reach) {
+    let single_near = xy.len() == 1 && xy[0].0.hypot(xy[0].1) <= reach;
+    if !single_near && !near.iter().any(|&b| b) {
         return 0.0;
     }
     // Unit normals (left of travel) on the region's plane, and the σ at each point.
@@ -144,7 +148,8 @@ pub fn overflight_probability(
             if n == 1 {
                 return region.contains_xy(shifted(0, xi));
             }
-            (0..n - 1).any(|k| near[k] && region.segment_hits_xy(shifted(k, xi), shifted(k + 1, xi)))
+            (0..n - 1)
+                .any(|k| near[k] && region.segment_hits_xy(shifted(k, xi), shifted(k + 1, xi)))
         })
         .count();
     hits as f64 / quantiles.len() as f64
@@ -170,15 +175,25 @@ mod tests {
     }
 
     fn round(a: f64, b: f64) -> Ellipse {
-        Ellipse { semi_major_m: a, semi_minor_m: b, orientation_deg: 30.0 }
+        Ellipse {
+            semi_major_m: a,
+            semi_minor_m: b,
+            orientation_deg: 30.0,
+        }
     }
 
     #[test]
     fn an_ellipse_well_inside_a_region_is_certain_and_one_far_away_is_impossible() {
         let pairs = normal_pairs(512);
         let r = aomori();
-        assert_eq!(impact_probability(&r, 40.85, 140.75, &round(10_000.0, 5_000.0), &pairs), 1.0);
-        assert_eq!(impact_probability(&r, 41.03, 131.91, &round(50_000.0, 20_000.0), &pairs), 0.0);
+        assert_eq!(
+            impact_probability(&r, 40.85, 140.75, &round(10_000.0, 5_000.0), &pairs),
+            1.0
+        );
+        assert_eq!(
+            impact_probability(&r, 41.03, 131.91, &round(50_000.0, 20_000.0), &pairs),
+            0.0
+        );
     }
 
     #[test]
@@ -194,7 +209,12 @@ mod tests {
         (0..n)
             .map(|k| {
                 let f = k as f64 / (n - 1) as f64;
-                PathPoint { t_s: f * 600.0, lat_deg: lat, lon_deg: lon0 + f * (lon1 - lon0), alt_m: 1e5 }
+                PathPoint {
+                    t_s: f * 600.0,
+                    lat_deg: lat,
+                    lon_deg: lon0 + f * (lon1 - lon0),
+                    alt_m: 1e5,
+                }
             })
             .collect()
     }
@@ -206,7 +226,10 @@ mod tests {
         let over = line(40.9, 128.0, 160.0, 60);
         assert_eq!(overflight_probability(&r, &over, 500.0, 20_000.0, &q), 1.0);
         let beside = line(45.0, 128.0, 160.0, 60);
-        assert_eq!(overflight_probability(&r, &beside, 500.0, 20_000.0, &q), 0.0);
+        assert_eq!(
+            overflight_probability(&r, &beside, 500.0, 20_000.0, &q),
+            0.0
+        );
         // A wide spread makes a near miss possible, not certain.
         let near = line(42.0, 128.0, 160.0, 60);
         let p = overflight_probability(&r, &near, 500.0, 400_000.0, &q);

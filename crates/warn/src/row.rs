@@ -34,9 +34,15 @@ impl Kind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Kind::Launch, Kind::Impact, Kind::Overflight, Kind::Landed, Kind::AllClear]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Kind::Launch,
+            Kind::Impact,
+            Kind::Overflight,
+            Kind::Landed,
+            Kind::AllClear,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -177,14 +183,18 @@ pub fn read_csv(path: &Path) -> Result<Vec<WarningRow>, WarnError> {
         } else {
             field(12)
                 .split(';')
-                .map(|t| t.parse::<u64>().map_err(|_| bad(12, "track numbers joined by ';'")))
+                .map(|t| {
+                    t.parse::<u64>()
+                        .map_err(|_| bad(12, "track numbers joined by ';'"))
+                })
                 .collect::<Result<Vec<_>, _>>()?
         };
         out.push(WarningRow {
             time_s: num(0)?,
             warning_id: field(1).to_string(),
             nation: field(2).to_string(),
-            kind: Kind::parse(field(3)).ok_or_else(|| bad(3, "launch|impact|overflight|landed|all_clear"))?,
+            kind: Kind::parse(field(3))
+                .ok_or_else(|| bad(3, "launch|impact|overflight|landed|all_clear"))?,
             state: State::parse(field(4)).ok_or_else(|| bad(4, "issued|updated|cancelled"))?,
             region: Some(field(5).to_string()).filter(|s| !s.is_empty()),
             impact_time_s: opt(6)?,

@@ -16,13 +16,41 @@ struct SeaBox {
 /// coastlines (a box holds land too); they run after the regions, which are the only land the
 /// scenario draws, so a landing that reaches this table is taken to be at sea.
 const SEA_AREAS: [SeaBox; 7] = [
-    SeaBox { name: "Yellow Sea", lat: (33.0, 41.0), lon: (117.0, 126.5) },
-    SeaBox { name: "East China Sea", lat: (23.0, 33.0), lon: (117.0, 130.0) },
-    SeaBox { name: "Sea of Japan (East Sea)", lat: (33.5, 52.0), lon: (127.0, 142.3) },
-    SeaBox { name: "Sea of Okhotsk", lat: (43.5, 60.0), lon: (135.0, 157.0) },
-    SeaBox { name: "Philippine Sea", lat: (5.0, 34.0), lon: (120.0, 142.0) },
-    SeaBox { name: "South China Sea", lat: (-5.0, 23.0), lon: (99.0, 120.0) },
-    SeaBox { name: "Pacific Ocean", lat: (-60.0, 66.0), lon: (120.0, 290.0) },
+    SeaBox {
+        name: "Yellow Sea",
+        lat: (33.0, 41.0),
+        lon: (117.0, 126.5),
+    },
+    SeaBox {
+        name: "East China Sea",
+        lat: (23.0, 33.0),
+        lon: (117.0, 130.0),
+    },
+    SeaBox {
+        name: "Sea of Japan (East Sea)",
+        lat: (33.5, 52.0),
+        lon: (127.0, 142.3),
+    },
+    SeaBox {
+        name: "Sea of Okhotsk",
+        lat: (43.5, 60.0),
+        lon: (135.0, 157.0),
+    },
+    SeaBox {
+        name: "Philippine Sea",
+        lat: (5.0, 34.0),
+        lon: (120.0, 142.0),
+    },
+    SeaBox {
+        name: "South China Sea",
+        lat: (-5.0, 23.0),
+        lon: (99.0, 120.0),
+    },
+    SeaBox {
+        name: "Pacific Ocean",
+        lat: (-60.0, 66.0),
+        lon: (120.0, 290.0),
+    },
 ];
 
 /// The name of the sea area that holds the point, if the table has one.
@@ -38,7 +66,9 @@ pub fn sea_area(lat_deg: f64, lon_deg: f64) -> Option<&'static str> {
 
 /// Whether the point lies within 200 nmi of one of the nation's regions.
 pub fn in_eez(regions: &[Region], lat_deg: f64, lon_deg: f64) -> bool {
-    regions.iter().any(|r| r.distance_m(lat_deg, lon_deg) <= EEZ_M)
+    regions
+        .iter()
+        .any(|r| r.distance_m(lat_deg, lon_deg) <= EEZ_M)
 }
 
 /// Where a landing is, as the `region` field of a `landed` row says it: the region's name, or
@@ -48,7 +78,11 @@ pub fn landing_place(nation: &str, regions: &[Region], lat_deg: f64, lon_deg: f6
         return r.name().to_string();
     }
     let area = sea_area(lat_deg, lon_deg).unwrap_or("open sea");
-    let side = if in_eez(regions, lat_deg, lon_deg) { "inside" } else { "outside" };
+    let side = if in_eez(regions, lat_deg, lon_deg) {
+        "inside"
+    } else {
+        "outside"
+    };
     format!("{area} ({side} {nation} EEZ)")
 }
 

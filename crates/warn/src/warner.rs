@@ -8,7 +8,9 @@ use trilink_physics::free_flight_acceleration;
 
 use crate::ellipse::Ellipse;
 use crate::geometry::{Plane, Region};
-use crate::path::{cumulative_ground_m, predict, straight_line_ellipse, warp_to, GroundPath, PathSettings};
+use crate::path::{
+    cumulative_ground_m, predict, straight_line_ellipse, warp_to, GroundPath, PathSettings,
+};
 use crate::prob::{impact_probability, normal_pairs, normal_quantiles, overflight_probability};
 use crate::row::{Kind, State, WarningRow};
 use crate::sea::landing_place;
@@ -85,7 +87,13 @@ impl Default for WarnConfig {
 
 impl WarnConfig {
     fn check(&self) -> Result<(), WarnError> {
-        let bad = |key, value, expected| Err(WarnError::BadConfig { key, value, expected });
+        let bad = |key, value, expected| {
+            Err(WarnError::BadConfig {
+                key,
+                value,
+                expected,
+            })
+        };
         if !(self.p_issue > 0.0 && self.p_issue < 1.0) {
             return bad("p_issue", self.p_issue, "in (0, 1)");
         }
@@ -259,8 +267,15 @@ impl Warner {
         for row in earlier.iter().filter(|r| r.nation == self.nation) {
             let Some(ctn) = row.ctn() else { continue };
             self.warned.insert(ctn);
-            self.resumed_until_s = Some(self.resumed_until_s.map_or(row.time_s, |t| t.max(row.time_s)));
-            let key = (ctn, row.kind, self.key_region(row.kind, row.region.as_deref()));
+            self.resumed_until_s = Some(
+                self.resumed_until_s
+                    .map_or(row.time_s, |t| t.max(row.time_s)),
+            );
+            let key = (
+                ctn,
+                row.kind,
+                self.key_region(row.kind, row.region.as_deref()),
+            );
             let serial = row
                 .warning_id
                 .rsplit('-')
@@ -274,7 +289,13 @@ impl Warner {
                     self.ended.insert(ctn);
                 }
                 (_, State::Issued | State::Updated) => {
-                    self.active.insert(key, Active { last: row.clone(), below_since_s: None });
+                    self.active.insert(
+                        key,
+                        Active {
+                            last: row.clone(),
+                            below_since_s: None,
+                        },
+                    );
                 }
                 (_, State::Cancelled) => {
                     self.active.remove(&key);
@@ -305,7 +326,11 @@ impl Warner {
             if self.ended.contains(&tp.ctn) || !tp.estimate.state.iter().all(|x| x.is_finite()) {
                 continue;
             }
-            let prev = self.tracks.get(&tp.ctn).and_then(|m| m.last).map(|(_, s)| sub_point(&s));
+            let prev = self
+                .tracks
+                .get(&tp.ctn)
+                .and_then(|m| m.last)
+                .map(|(_, s)| sub_point(&s));
             let here = sub_point(&tp.estimate.state);
             remember_motion(self.tracks.entry(tp.ctn).or_default(), tp.estimate);
             if let Some(p) = prev {
@@ -315,7 +340,10 @@ impl Warner {
             let Some(mem) = self.tracks.get_mut(&tp.ctn) else {
                 continue;
             };
-            if mem.last_eval_s.is_some_and(|t| now_s - t < self.cfg.eval_interval_s) {
+            if mem
+                .last_eval_s
+                .is_some_and(|t| now_s - t < self.cfg.eval_interval_s)
+            {
                 continue;
             }
             // The throttle is kept while catching up after a restart, so the replay assesses
@@ -353,7 +381,12 @@ impl Warner {
             orientation_deg: e.orientation_deg,
         };
         let impact = match (&est.impact, path.points.last().copied()) {
-            (Some(i), _) if !boosting && [i.lat_deg, i.lon_deg, i.time_s].iter().all(|x| x.is_finite()) => {
+            (Some(i), _)
+                if !boosting
+                    && [i.lat_deg, i.lon_deg, i.time_s]
+                        .iter()
+                        .all(|x| x.is_finite()) =>
+            {
                 warp_to(&mut path, i.lat_deg, i.lon_deg, i.time_s);
                 let e = Ellipse {
                     semi_major_m: i.semi_major_m,
@@ -372,7 +405,11 @@ impl Warner {
             Some((_, _, _, e)) => e.sigma_along(cross_track(&path)).max(sigma_start),
             None => sigma_start.max(cfg.min_semi_axis_m),
         };
-        let reach = if boosting { self.reach_path(est, &settings) } else { None };
+        let reach = if boosting {
+            self.reach_path(est, &settings)
+        } else {
+            None
+        };
         let per_region = self
             .regions
             .iter()
@@ -381,29 +418,52 @@ impl Warner {
                     .as_ref()
                     .map(|(_, la, lo, e)| impact_probability(r, *la, *lo, e, &self.pairs))
                     .unwrap_or(0.0);
-                let p_over = overflight_probability(r, &path.points, sigma_start, sigma_end, &self.quantiles);
+                let p_over = overflight_probability(
+                    r,
+                    &path.points,
+                    sigma_start,
+                    sigma_end,
+                    &self.quantiles,
+                );
                 let p_reach = reach
                     .as_ref()
                     .map(|(p, s_end)| {
-                        overflight_probability(r, &p.points, sigma_start, s_end.max(sigma_end), &self.quantiles)
+                        overflight_probability(
+                            r,
+                            &p.points,
+                            sigma_start,
+                            s_end.max(sigma_end),
+                            &self.quantiles,
+                        )
                     })
                     .unwrap_or(0.0);
                 (r.name().to_string(), p_impact, p_over, p_reach)
             })
             .collect();
-        Assessment { boosting, impact, per_region }
+        Assessment {
+            boosting,
+            impact,
+            per_region,
+        }
     }
 
     /// The boost corridor: the present state flown with its speed raised by the gain (capped),
     /// and the corridor's lateral σ at its end from the heading error.
-    fn reach_path(&self, est: &TrackEstimate, settings: &PathSettings) -> Option<(GroundPath, f64)> {
+    fn reach_path(
+        &self,
+        est: &TrackEstimate,
+        settings: &PathSettings,
+    ) -> Option<(GroundPath, f64)> {
         let cfg = &self.cfg;
         let v = Vector3::new(est.state[3], est.state[4], est.state[5]);
         let speed = v.norm();
-        if !(speed > 1.0) {
+        // Also refuses a NaN speed.
+        if speed.is_nan() || speed <= 1.0 {
             return None;
         }
-        let target = (speed * (1.0 + cfg.boost_speed_gain)).min(cfg.boost_max_speed_mps).max(speed);
+        let target = (speed * (1.0 + cfg.boost_speed_gain))
+            .min(cfg.boost_max_speed_mps)
+            .max(speed);
         let k = target / speed;
         let s = [
             est.state[0],
@@ -414,10 +474,16 @@ impl Warner {
             v.z * k,
         ];
         let path = predict(est.time_s, &s, settings);
-        let length = cumulative_ground_m(&path.points).last().copied().unwrap_or(0.0);
+        let length = cumulative_ground_m(&path.points)
+            .last()
+            .copied()
+            .unwrap_or(0.0);
         let c = &est.covariance;
         let sigma_v = ((c[3][3] + c[4][4] + c[5][5]) / 3.0).max(0.0).sqrt();
-        let heading_sigma = cfg.boost_heading_sigma_deg.to_radians().hypot(sigma_v / speed);
+        let heading_sigma = cfg
+            .boost_heading_sigma_deg
+            .to_radians()
+            .hypot(sigma_v / speed);
         Some((path, length * heading_sigma))
     }
 
@@ -434,8 +500,19 @@ impl Warner {
     fn new_id(&mut self, key: &Key) -> String {
         let s = self.serials.entry(key.clone()).or_insert(0);
         *s += 1;
-        let region = if key.2.is_empty() { String::new() } else { format!("-{}", slug(&key.2)) };
-        format!("{}-{}-{}{}-{}", self.nation, key.0, key.1.as_str(), region, s)
+        let region = if key.2.is_empty() {
+            String::new()
+        } else {
+            format!("-{}", slug(&key.2))
+        };
+        format!(
+            "{}-{}-{}{}-{}",
+            self.nation,
+            key.0,
+            key.1.as_str(),
+            region,
+            s
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -475,25 +552,59 @@ impl Warner {
         let launch_key: Key = (tp.ctn, Kind::Launch, String::new());
         if !self.active.contains_key(&launch_key) && p_any > self.cfg.p_issue {
             let id = self.new_id(&launch_key);
-            let row = self.row(now_s, id, Kind::Launch, State::Issued, None, None, ids.clone(), tp.first_detection_s);
+            let row = self.row(
+                now_s,
+                id,
+                Kind::Launch,
+                State::Issued,
+                None,
+                None,
+                ids.clone(),
+                tp.first_detection_s,
+            );
             self.open(launch_key.clone(), &row);
             rows.push(row);
         }
         // While boosting, the ballistic prediction falls short of where the missile will go:
         // only the launch warning is decided from it (through the reach corridor).
         if !a.boosting {
-            let passed = self.tracks.get(&tp.ctn).map(|m| m.passed.clone()).unwrap_or_default();
+            let passed = self
+                .tracks
+                .get(&tp.ctn)
+                .map(|m| m.passed.clone())
+                .unwrap_or_default();
             let impact_passed = a.impact.is_some_and(|i| now_s >= i.0);
             for (name, p_impact, p_over, _) in &a.per_region {
                 let impact_key: Key = (tp.ctn, Kind::Impact, name.clone());
-                rows.extend(self.step(now_s, tp, &ids, &impact_key, *p_impact, impact_passed, true, a.impact));
+                rows.extend(self.step(
+                    now_s,
+                    tp,
+                    &ids,
+                    &impact_key,
+                    *p_impact,
+                    impact_passed,
+                    true,
+                    a.impact,
+                ));
                 let over_key: Key = (tp.ctn, Kind::Overflight, name.clone());
                 let impact_open = self.active.contains_key(&impact_key);
                 let frozen = impact_passed || passed.contains(name);
-                rows.extend(self.step(now_s, tp, &ids, &over_key, *p_over, frozen, !impact_open, a.impact));
+                rows.extend(self.step(
+                    now_s,
+                    tp,
+                    &ids,
+                    &over_key,
+                    *p_over,
+                    frozen,
+                    !impact_open,
+                    a.impact,
+                ));
             }
         }
-        let others_open = self.active.keys().any(|k| k.0 == tp.ctn && k.1 != Kind::Launch);
+        let others_open = self
+            .active
+            .keys()
+            .any(|k| k.0 == tp.ctn && k.1 != Kind::Launch);
         if let Some(act) = self.active.get_mut(&launch_key) {
             if p_any < self.cfg.p_cancel && !a.boosting {
                 let since = *act.below_since_s.get_or_insert(now_s);
@@ -515,7 +626,13 @@ impl Warner {
 
     fn open(&mut self, key: Key, row: &WarningRow) {
         self.warned.insert(key.0);
-        self.active.insert(key, Active { last: row.clone(), below_since_s: None });
+        self.active.insert(
+            key,
+            Active {
+                last: row.clone(),
+                below_since_s: None,
+            },
+        );
     }
 
     /// One region warning's lifecycle step: issue above `p_issue`; cancel after `hold_s` below
@@ -580,7 +697,16 @@ impl Warner {
         }
         if may_issue && p > cfg.p_issue {
             let id = self.new_id(key);
-            let row = self.row(now_s, id, key.1, State::Issued, Some(key.2.clone()), impact, ids.to_vec(), tp.first_detection_s);
+            let row = self.row(
+                now_s,
+                id,
+                key.1,
+                State::Issued,
+                Some(key.2.clone()),
+                impact,
+                ids.to_vec(),
+                tp.first_detection_s,
+            );
             self.open(key.clone(), &row);
             return Some(row);
         }
@@ -621,16 +747,22 @@ impl Warner {
         let landed = alt <= self.cfg.landed_max_alt_m || impact_due;
         if landed {
             let at = match last.impact {
-                Some(i) if [i.lat_deg, i.lon_deg, i.time_s].iter().all(|x| x.is_finite()) => (
-                    i.time_s.min(now_s),
-                    i.lat_deg,
-                    i.lon_deg,
-                    Ellipse {
-                        semi_major_m: i.semi_major_m.max(self.cfg.min_semi_axis_m),
-                        semi_minor_m: i.semi_minor_m.max(self.cfg.min_semi_axis_m),
-                        orientation_deg: i.orientation_deg,
-                    },
-                ),
+                Some(i)
+                    if [i.lat_deg, i.lon_deg, i.time_s]
+                        .iter()
+                        .all(|x| x.is_finite()) =>
+                {
+                    (
+                        i.time_s.min(now_s),
+                        i.lat_deg,
+                        i.lon_deg,
+                        Ellipse {
+                            semi_major_m: i.semi_major_m.max(self.cfg.min_semi_axis_m),
+                            semi_minor_m: i.semi_minor_m.max(self.cfg.min_semi_axis_m),
+                            orientation_deg: i.orientation_deg,
+                        },
+                    )
+                }
                 _ => (
                     last.time_s,
                     lat,
@@ -645,7 +777,16 @@ impl Warner {
             let place = landing_place(&self.nation, &self.regions, at.1, at.2);
             let key: Key = (ctn, Kind::Landed, String::new());
             let id = self.new_id(&key);
-            rows.push(self.row(now_s, id, Kind::Landed, State::Issued, Some(place), Some(at), ids.clone(), first_detection_s));
+            rows.push(self.row(
+                now_s,
+                id,
+                Kind::Landed,
+                State::Issued,
+                Some(place),
+                Some(at),
+                ids.clone(),
+                first_detection_s,
+            ));
         }
         let keys: Vec<Key> = self.active.keys().filter(|k| k.0 == ctn).cloned().collect();
         for k in keys {
@@ -660,7 +801,16 @@ impl Warner {
         if landed {
             let key: Key = (ctn, Kind::AllClear, String::new());
             let id = self.new_id(&key);
-            rows.push(self.row(now_s, id, Kind::AllClear, State::Issued, None, None, ids, first_detection_s));
+            rows.push(self.row(
+                now_s,
+                id,
+                Kind::AllClear,
+                State::Issued,
+                None,
+                None,
+                ids,
+                first_detection_s,
+            ));
         }
         self.tracks.remove(&ctn);
         rows

@@ -3,7 +3,9 @@ mod common;
 
 use common::*;
 use trilink_domain::{FlightPhase, PointEstimate, TrackEstimate};
-use trilink_warn::{read_csv, write_csv, Kind, State, TrackPicture, WarnConfig, Warner, WarningRow, CSV_HEADER};
+use trilink_warn::{
+    read_csv, write_csv, Kind, State, TrackPicture, WarnConfig, Warner, WarningRow, CSV_HEADER,
+};
 
 /// Runs a whole flight through a nation's warner, one estimate a second from `first_s`, and
 /// ends the track at its last estimate.
@@ -15,7 +17,12 @@ fn run(nation: &str, class: &str, first_s: f64, with_impact: bool) -> Vec<Warnin
     let mut now = first_s;
     while now <= end {
         let e = estimate(&t, now, with_impact);
-        let tp = TrackPicture { ctn: 7, estimate: &e, evidence: vec![101, 202], first_detection_s: first_s };
+        let tp = TrackPicture {
+            ctn: 7,
+            estimate: &e,
+            evidence: vec![101, 202],
+            first_detection_s: first_s,
+        };
         rows.extend(w.update(now, &[tp]));
         now += 1.0;
     }
@@ -25,7 +32,9 @@ fn run(nation: &str, class: &str, first_s: f64, with_impact: bool) -> Vec<Warnin
 }
 
 fn kinds(rows: &[WarningRow], kind: Kind, state: State) -> Vec<&WarningRow> {
-    rows.iter().filter(|r| r.kind == kind && r.state == state).collect()
+    rows.iter()
+        .filter(|r| r.kind == kind && r.state == state)
+        .collect()
 }
 
 #[test]
@@ -35,21 +44,40 @@ fn an_irbm_over_northern_japan_warns_japan_early_and_not_korea() {
     let jp = run("JP", "hwasong-12", first, true);
     let launch = kinds(&jp, Kind::Launch, State::Issued);
     assert_eq!(launch.len(), 1, "{jp:#?}");
-    assert!(launch[0].latency_s <= 30.0, "launch warning {} s after detection", launch[0].latency_s);
-    assert!(launch[0].time_s < 140.0, "the launch warning comes during boost");
+    assert!(
+        launch[0].latency_s <= 30.0,
+        "launch warning {} s after detection",
+        launch[0].latency_s
+    );
+    assert!(
+        launch[0].time_s < 140.0,
+        "the launch warning comes during boost"
+    );
     let over: Vec<_> = kinds(&jp, Kind::Overflight, State::Issued)
         .iter()
         .filter_map(|r| r.region.clone())
         .collect();
-    assert!(over.iter().any(|r| r == "Aomori" || r == "Hokkaido"), "overflights {over:?}");
-    assert!(kinds(&jp, Kind::Impact, State::Issued).is_empty(), "no Japanese region is hit");
+    assert!(
+        over.iter().any(|r| r == "Aomori" || r == "Hokkaido"),
+        "overflights {over:?}"
+    );
+    assert!(
+        kinds(&jp, Kind::Impact, State::Issued).is_empty(),
+        "no Japanese region is hit"
+    );
     let landed = kinds(&jp, Kind::Landed, State::Issued);
     assert_eq!(landed.len(), 1);
-    assert_eq!(landed[0].region.as_deref(), Some("Pacific Ocean (outside JP EEZ)"));
+    assert_eq!(
+        landed[0].region.as_deref(),
+        Some("Pacific Ocean (outside JP EEZ)")
+    );
     assert_eq!(jp.last().map(|r| r.kind), Some(Kind::AllClear));
     // Every row names the system track first, then its evidence.
     assert!(jp.iter().all(|r| r.track_ids == vec![7, 101, 202]));
-    assert!(run("KR", "hwasong-12", first, true).is_empty(), "Korea's regions are never under it");
+    assert!(
+        run("KR", "hwasong-12", first, true).is_empty(),
+        "Korea's regions are never under it"
+    );
 }
 
 #[test]
@@ -72,14 +100,22 @@ fn the_boost_corridor_warns_a_nation_the_missile_heads_for_and_not_one_it_heads_
     let best = a.per_region.iter().map(|r| r.3).fold(0.0, f64::max);
     assert!(best > 0.5, "{a:#?}");
     let a = kr.assess(&e, None);
-    assert!(a.per_region.iter().all(|r| r.1 == 0.0 && r.2 == 0.0 && r.3 == 0.0), "{a:#?}");
+    assert!(
+        a.per_region
+            .iter()
+            .all(|r| r.1 == 0.0 && r.2 == 0.0 && r.3 == 0.0),
+        "{a:#?}"
+    );
 }
 
 #[test]
 fn the_warner_falls_back_on_its_own_path_when_the_track_has_no_impact_estimate() {
     let jp = run("JP", "hwasong-12", 60.0, false);
     assert_eq!(kinds(&jp, Kind::Launch, State::Issued).len(), 1);
-    assert!(!kinds(&jp, Kind::Overflight, State::Issued).is_empty(), "{jp:#?}");
+    assert!(
+        !kinds(&jp, Kind::Overflight, State::Issued).is_empty(),
+        "{jp:#?}"
+    );
     assert!(kinds(&jp, Kind::Impact, State::Issued).is_empty());
 }
 
@@ -101,12 +137,20 @@ fn aimed(t_s: f64, lat: f64, lon: f64, impact_t_s: f64, semi_m: f64) -> TrackEst
 }
 
 fn step(w: &mut Warner, now: f64, e: &TrackEstimate) -> Vec<WarningRow> {
-    let tp = TrackPicture { ctn: 3, estimate: e, evidence: vec![11], first_detection_s: 100.0 };
+    let tp = TrackPicture {
+        ctn: 3,
+        estimate: e,
+        evidence: vec![11],
+        first_detection_s: 100.0,
+    };
     w.update(now, &[tp])
 }
 
 fn cfg() -> WarnConfig {
-    WarnConfig { eval_interval_s: 0.0, ..WarnConfig::default() }
+    WarnConfig {
+        eval_interval_s: 0.0,
+        ..WarnConfig::default()
+    }
 }
 
 #[test]
@@ -128,7 +172,11 @@ fn an_impact_well_inside_a_region_is_warned_and_one_far_away_is_not() {
 fn an_impact_straddling_a_region_edge_has_a_probability_between() {
     let w = Warner::new("JP", &scenario_regions(), cfg()).expect("warner");
     let a = w.assess(&aimed(400.0, 40.875, 141.70, 700.0, 30_000.0), None);
-    let (_, p, _, _) = a.per_region.iter().find(|r| r.0 == "Aomori").expect("Aomori");
+    let (_, p, _, _) = a
+        .per_region
+        .iter()
+        .find(|r| r.0 == "Aomori")
+        .expect("Aomori");
     assert!(*p > 0.3 && *p < 0.7, "P_impact = {p}");
 }
 
@@ -138,7 +186,12 @@ fn centre_for(w: &Warner, target: f64) -> (f64, f64) {
     for k in 0..200 {
         let lon = 141.70 + k as f64 * 0.005;
         let a = w.assess(&aimed(400.0, 40.875, lon, 700.0, 30_000.0), None);
-        let p = a.per_region.iter().find(|r| r.0 == "Aomori").map(|r| r.1).unwrap_or(0.0);
+        let p = a
+            .per_region
+            .iter()
+            .find(|r| r.0 == "Aomori")
+            .map(|r| r.1)
+            .unwrap_or(0.0);
         if (p - target).abs() < best.0 {
             best = ((p - target).abs(), 40.875, lon);
         }
@@ -154,11 +207,28 @@ fn a_probability_oscillating_around_p_issue_does_not_flap() {
     let mut rows = Vec::new();
     for k in 0..40 {
         let c = if k % 2 == 0 { above } else { below };
-        rows.extend(step(&mut w, 400.0 + 2.0 * k as f64, &aimed(400.0 + 2.0 * k as f64, c.0, c.1, 700.0, 30_000.0)));
+        rows.extend(step(
+            &mut w,
+            400.0 + 2.0 * k as f64,
+            &aimed(400.0 + 2.0 * k as f64, c.0, c.1, 700.0, 30_000.0),
+        ));
     }
-    let aomori: Vec<_> = rows.iter().filter(|r| r.kind == Kind::Impact && r.region.as_deref() == Some("Aomori")).collect();
-    assert_eq!(aomori.iter().filter(|r| r.state == State::Issued).count(), 1, "{aomori:#?}");
-    assert_eq!(aomori.iter().filter(|r| r.state == State::Cancelled).count(), 0);
+    let aomori: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Impact && r.region.as_deref() == Some("Aomori"))
+        .collect();
+    assert_eq!(
+        aomori.iter().filter(|r| r.state == State::Issued).count(),
+        1,
+        "{aomori:#?}"
+    );
+    assert_eq!(
+        aomori
+            .iter()
+            .filter(|r| r.state == State::Cancelled)
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -166,9 +236,17 @@ fn a_warning_is_issued_updated_on_a_real_change_and_cancelled_after_the_hold() {
     let mut w = Warner::new("JP", &scenario_regions(), cfg()).expect("warner");
     let mut rows = step(&mut w, 400.0, &aimed(400.0, 40.85, 140.75, 700.0, 10_000.0));
     // A 2 s shift of time: not significant.
-    rows.extend(step(&mut w, 420.0, &aimed(420.0, 40.85, 140.75, 702.0, 10_000.0)));
+    rows.extend(step(
+        &mut w,
+        420.0,
+        &aimed(420.0, 40.85, 140.75, 702.0, 10_000.0),
+    ));
     // 30 s later than predicted: an update.
-    rows.extend(step(&mut w, 430.0, &aimed(430.0, 40.85, 140.75, 730.0, 10_000.0)));
+    rows.extend(step(
+        &mut w,
+        430.0,
+        &aimed(430.0, 40.85, 140.75, 730.0, 10_000.0),
+    ));
     // The prediction leaves Japan: cancelled only after hold_s below p_cancel.
     for k in 0..=20 {
         let now = 440.0 + 2.0 * k as f64;
@@ -179,11 +257,30 @@ fn a_warning_is_issued_updated_on_a_real_change_and_cancelled_after_the_hold() {
         .filter(|r| r.kind == Kind::Impact && r.region.as_deref() == Some("Aomori"))
         .map(|r| (r.state, r.time_s))
         .collect();
-    assert_eq!(aomori, vec![(State::Issued, 400.0), (State::Updated, 430.0), (State::Cancelled, 470.0)]);
-    let ids: Vec<_> = rows.iter().filter(|r| r.kind == Kind::Impact).map(|r| r.warning_id.clone()).collect();
+    assert_eq!(
+        aomori,
+        vec![
+            (State::Issued, 400.0),
+            (State::Updated, 430.0),
+            (State::Cancelled, 470.0)
+        ]
+    );
+    let ids: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Impact)
+        .map(|r| r.warning_id.clone())
+        .collect();
     assert!(ids.iter().all(|i| i == "JP-3-impact-Aomori-1"), "{ids:?}");
-    let launch: Vec<_> = rows.iter().filter(|r| r.kind == Kind::Launch).map(|r| r.state).collect();
-    assert_eq!(launch, vec![State::Issued, State::Cancelled], "the launch warning ends with the last region warning");
+    let launch: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Launch)
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(
+        launch,
+        vec![State::Issued, State::Cancelled],
+        "the launch warning ends with the last region warning"
+    );
 }
 
 #[test]
@@ -194,8 +291,13 @@ fn a_track_that_vanishes_high_up_is_cancelled_without_a_landed_or_passed_claim()
     // Lost at 400 s, hundreds of kilometres up, long before its predicted impact.
     let rows = w.track_ended(410.0, 3, &e, 100.0);
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.state == State::Cancelled), "{rows:#?}");
-    assert!(rows.iter().all(|r| r.kind != Kind::Landed && r.kind != Kind::AllClear));
+    assert!(
+        rows.iter().all(|r| r.state == State::Cancelled),
+        "{rows:#?}"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.kind != Kind::Landed && r.kind != Kind::AllClear));
     assert!(w.active().is_empty());
 }
 
@@ -215,9 +317,15 @@ fn a_landing_is_named_by_region_or_by_sea_inside_or_outside_the_eez() {
     };
     assert_eq!(landed_at(40.85, 140.75), "Aomori");
     // 100 km off Aomori's west coast.
-    assert_eq!(landed_at(40.9, 138.6), "Sea of Japan (East Sea) (inside JP EEZ)");
+    assert_eq!(
+        landed_at(40.9, 138.6),
+        "Sea of Japan (East Sea) (inside JP EEZ)"
+    );
     // The kn-23 template's landing, 650 km away.
-    assert_eq!(landed_at(41.03, 131.91), "Sea of Japan (East Sea) (outside JP EEZ)");
+    assert_eq!(
+        landed_at(41.03, 131.91),
+        "Sea of Japan (East Sea) (outside JP EEZ)"
+    );
 }
 
 #[test]
@@ -233,12 +341,20 @@ fn a_restarted_warner_replaying_the_same_input_issues_nothing_twice_and_loses_no
     let t = truth("hwasong-12");
     let first = 60.0;
     let end = t.traj.t_end_s() - 0.5;
-    let times: Vec<f64> = (0..).map(|k| first + k as f64).take_while(|x| *x <= end).collect();
+    let times: Vec<f64> = (0..)
+        .map(|k| first + k as f64)
+        .take_while(|x| *x <= end)
+        .collect();
     let feed = |w: &mut Warner, from: f64, until: f64| {
         let mut rows = Vec::new();
         for &now in times.iter().filter(|x| **x >= from && **x <= until) {
             let e = estimate(&t, now, true);
-            let tp = TrackPicture { ctn: 7, estimate: &e, evidence: vec![101], first_detection_s: first };
+            let tp = TrackPicture {
+                ctn: 7,
+                estimate: &e,
+                evidence: vec![101],
+                first_detection_s: first,
+            };
             rows.extend(w.update(now, &[tp]));
         }
         if until >= end {
@@ -277,6 +393,9 @@ fn the_csv_header_is_exactly_the_contract_and_rows_round_trip() {
     let text = std::fs::read_to_string(&file).expect("read");
     assert_eq!(text.lines().next(), Some(CSV_HEADER));
     let launch = text.lines().nth(1).expect("a row");
-    assert!(launch.contains(",launch,issued,,,,,,,,7;101;202,"), "{launch}");
+    assert!(
+        launch.contains(",launch,issued,,,,,,,,7;101;202,"),
+        "{launch}"
+    );
     assert_eq!(read_csv(&file).expect("parse"), rows);
 }

@@ -20,10 +20,46 @@ pub fn scenario_regions() -> Vec<RegionSpec> {
         },
     };
     vec![
-        poly("Hokkaido", &[(45.60, 141.50), (44.00, 145.50), (42.90, 145.80), (41.40, 141.00), (42.20, 139.70), (43.40, 140.30)]),
-        poly("Aomori", &[(41.55, 139.95), (41.55, 141.70), (40.20, 141.70), (40.20, 139.85)]),
-        poly("Niigata", &[(38.55, 139.40), (37.80, 139.90), (36.90, 138.50), (37.10, 137.70), (38.30, 138.20)]),
-        poly("Okinawa", &[(27.90, 127.70), (26.10, 127.90), (24.00, 124.00), (24.50, 123.00), (26.00, 126.50)]),
+        poly(
+            "Hokkaido",
+            &[
+                (45.60, 141.50),
+                (44.00, 145.50),
+                (42.90, 145.80),
+                (41.40, 141.00),
+                (42.20, 139.70),
+                (43.40, 140.30),
+            ],
+        ),
+        poly(
+            "Aomori",
+            &[
+                (41.55, 139.95),
+                (41.55, 141.70),
+                (40.20, 141.70),
+                (40.20, 139.85),
+            ],
+        ),
+        poly(
+            "Niigata",
+            &[
+                (38.55, 139.40),
+                (37.80, 139.90),
+                (36.90, 138.50),
+                (37.10, 137.70),
+                (38.30, 138.20),
+            ],
+        ),
+        poly(
+            "Okinawa",
+            &[
+                (27.90, 127.70),
+                (26.10, 127.90),
+                (24.00, 124.00),
+                (24.50, 123.00),
+                (26.00, 126.50),
+            ],
+        ),
         circle("Seoul", 37.57, 126.98, 60_000.0),
         circle("Jeju", 33.40, 126.55, 50_000.0),
     ]
@@ -66,7 +102,11 @@ pub fn estimate(t: &Truth, t_s: f64, with_impact: bool) -> TrackEstimate {
         state: [s[0], s[1], s[2], s[3], s[4], s[5]],
         covariance: diag_cov(200.0, 20.0),
         quality: 1.0,
-        phase: if boosting { FlightPhase::Boost } else { FlightPhase::Midcourse },
+        phase: if boosting {
+            FlightPhase::Boost
+        } else {
+            FlightPhase::Midcourse
+        },
         launch: None,
         impact: (with_impact && !boosting).then_some(PointEstimate {
             time_s: t.traj.t_end_s(),
