@@ -8,6 +8,19 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod exit;
 
+const EXAMPLES: &str = "\
+Examples:
+  trilink run                                   # the main job: who is warned, when, and what sharing gains
+  trilink run hwasong-15 --runs 20 --seed 1     # the same over 20 Monte Carlo seeds
+  trilink simulate hwasong-12 --out out/h12     # sensors, detections, truth and labels as CSV
+  trilink track out/h12                         # tracks, impact and launch points from detections
+  trilink eval out/h12                          # GOSPA, RMSE, NEES/NIS against truth; report.html
+  trilink fit --all                             # missile classes fitted to public figures
+  trilink keys init --nation KR --dir keys/     # a nation's signing key
+  trilink nats-config --out nats                # nats-server config with per-nation permissions
+
+Each command has its own --help with more examples.";
+
 /// trilink: allied missile-warning data sharing, for warning only.
 ///
 /// A scenario (TOML) describes launches, the radars of several nations and the links between
@@ -18,6 +31,7 @@ mod exit;
 /// Built-in scenarios can be named instead of a path (see `trilink simulate --help`).
 #[derive(Parser, Debug)]
 #[command(name = "trilink", version, about, long_about, propagate_version = true)]
+#[command(after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

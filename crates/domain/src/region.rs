@@ -7,7 +7,10 @@ use trilink_geo::Geodetic;
 pub enum RegionShape {
     /// Vertices `(lat_deg, lon_deg)` in order; the polygon closes itself.
     Polygon(Vec<(f64, f64)>),
-    Circle { center: Geodetic, radius_m: f64 },
+    Circle {
+        center: Geodetic,
+        radius_m: f64,
+    },
 }
 
 /// An area a nation warns.
@@ -148,7 +151,12 @@ mod tests {
 
     #[test]
     fn a_simple_outline_passes() {
-        let aomori = [(41.55, 139.95), (41.55, 141.70), (40.20, 141.70), (40.20, 139.85)];
+        let aomori = [
+            (41.55, 139.95),
+            (41.55, 141.70),
+            (40.20, 141.70),
+            (40.20, 139.85),
+        ];
         assert_eq!(check_polygon(&aomori), Ok(()));
     }
 

@@ -22,7 +22,11 @@ pub enum RelayError {
     #[error("relay {from} via {via}: {from} does not release to {via}, so {via} would hold information {from} never gave it; add {via} to release.{from} or remove the rule")]
     SourceDoesNotReleaseToHub { from: Nation, via: Nation },
     #[error("relay {from} via {via} to {to}: {via} does not release to {to}, so the relay would send {to} a product it may not receive; add {to} to release.{via} or remove {to}")]
-    HubDoesNotReleaseTo { from: Nation, via: Nation, to: Nation },
+    HubDoesNotReleaseTo {
+        from: Nation,
+        via: Nation,
+        to: Nation,
+    },
     #[error("relay {from} via {via}: a nation cannot be its own hub or its own relay destination")]
     SelfRelay { from: Nation, via: Nation },
 }

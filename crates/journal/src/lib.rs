@@ -128,7 +128,33 @@ CREATE TABLE IF NOT EXISTS rejected (
     bytes BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rejected_reason ON rejected(reason);
+CREATE TABLE IF NOT EXISTS warnings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    warning_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    time_s REAL NOT NULL,
+    kind TEXT NOT NULL,
+    region TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    row TEXT NOT NULL,
+    UNIQUE (mode, warning_id, state, time_s)
+);
 ";
+
+/// A public warning this node issued, updated or cancelled. The journal keeps the row as the
+/// warnings crate wrote it (`row`, one warnings.csv line) so that a restarted node can rebuild
+/// its warning state from exactly what it said.
+pub struct WarningRecord<'a> {
+    pub warning_id: &'a str,
+    pub state: &'a str,
+    pub time_s: f64,
+    pub kind: &'a str,
+    pub region: &'a str,
+    /// `shared` (the node's real picture) or `alone` (the comparison without allies).
+    pub mode: &'a str,
+    pub row: &'a str,
+}
 
 impl Journal {
     pub fn open(path: &Path, sync: SyncPolicy) -> Result<Self> {
@@ -296,6 +322,19 @@ impl Journal {
         Ok(c)
     }
 
+    /// Every warning row journaled for `mode`, in the order issued (time, then insertion).
+    pub fn warnings(&self, mode: &str) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT row FROM warnings WHERE mode = ?1 ORDER BY time_s, id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([mode], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Read access for reports and tests.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -315,6 +354,30 @@ impl Batch<'_> {
             path: self.path.to_string(),
             source: e,
         }
+    }
+
+    /// Records a warning row; the same (mode, id, state, time) again is a no-op, so replaying
+    /// a run's warnings into its journal never doubles one. Returns whether it was new.
+    pub fn warning(&mut self, w: &WarningRecord<'_>) -> Result<bool> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO warnings (warning_id, state, time_s, kind, region, mode, run_id, row)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    w.warning_id,
+                    w.state,
+                    w.time_s,
+                    w.kind,
+                    w.region,
+                    w.mode,
+                    self.run_id,
+                    w.row
+                ])
+            })
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
     }
 
     pub fn sent(&mut self, s: &Sent<'_>) -> Result<()> {
@@ -417,6 +480,34 @@ pub fn now_unix_us() -> i64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_warning_journaled_twice_is_kept_once_and_read_back_in_order() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let rec =
+            |id: &'static str, state: &'static str, t: f64, row: &'static str| WarningRecord {
+                warning_id: id,
+                state,
+                time_s: t,
+                kind: "impact",
+                region: "Aomori",
+                mode: "shared",
+                row,
+            };
+        let fresh = j
+            .batch(|b| {
+                Ok((
+                    b.warning(&rec("JP-2", "issued", 90.0, "b"))?,
+                    b.warning(&rec("JP-1", "issued", 40.0, "a"))?,
+                    b.warning(&rec("JP-1", "issued", 40.0, "a"))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(fresh, (true, true, false));
+        assert_eq!(j.warnings("shared").unwrap(), vec!["a", "b"]);
+        assert!(j.warnings("alone").unwrap().is_empty());
+    }
+
     use super::*;
 
     fn rx<'a>(origin: &'a str, seq: u64) -> Received<'a> {

@@ -13,14 +13,18 @@
 //! Architecture invariant: the node sees tracks only through [`source::TrackSource`]; it knows
 //! nothing of radars except the sensor sites it must never reveal.
 
+pub mod assess;
+pub mod mission;
 pub mod orchestrate;
+pub mod outcome;
+pub mod picture;
 pub mod runtime;
 pub mod scenario;
 pub mod source;
 pub mod stats;
 pub mod tracked;
 
-pub use runtime::{run_node, NodeConfig, NodeHandle};
+pub use runtime::{run_node, AlliedFrame, NodeConfig, NodeHandle};
 pub use scenario::{FabricScenario, LaunchSpec, NationSpec, SensorSite};
 pub use source::{NationalTrack, SyntheticSource, TrackSource};
 pub use stats::{NodeStats, Percentiles};

@@ -8,10 +8,11 @@ use trilink_bus::embedded::EmbeddedBus;
 use trilink_bus::nats::{ensure_streams, Credentials, NatsTransport};
 use trilink_bus::Permissions;
 use trilink_journal::{Journal, SyncPolicy};
-use trilink_wire::{Identity, Nation, TrustStore};
+use trilink_wire::{Identity, Nation, RelTo, TrackReport, TrustStore};
 
-use crate::runtime::{run_node, NodeConfig, NodeHandle};
+use crate::runtime::{run_node, AlliedFrame, NodeConfig, NodeHandle};
 use crate::scenario::FabricScenario;
+use crate::source::NationalTrack;
 use crate::source::{SyntheticSource, TrackSource};
 use crate::stats::NodeStats;
 use crate::NodeError;
@@ -35,13 +36,26 @@ pub struct RunOptions {
     pub seed: u64,
     /// Called with the scenario time reached, now and then.
     pub progress: Option<Box<dyn Fn(f64) + Send + Sync>>,
+    /// The hubs' fusion, called once every national report has been delivered; `None`: no
+    /// relay.
+    pub relay: Option<Box<RelayFn>>,
 }
 
 pub struct RunReport {
     pub scenario: String,
     pub per_nation: Vec<(Nation, NodeStats)>,
     pub wall_s: f64,
+    /// Every nation's own confirmed-track updates, in time order.
+    pub national: BTreeMap<Nation, Vec<NationalTrack>>,
+    /// Every verified allied track frame each nation journaled, national and relayed.
+    pub allied: BTreeMap<Nation, Vec<AlliedFrame>>,
 }
+
+/// What a hub forwards: given the hub, its own national tracks and the allied frames it
+/// received, the fused products to relay, each batch with the REL TO it may carry.
+pub type RelayFn = dyn Fn(Nation, &[NationalTrack], &[AlliedFrame]) -> Vec<(Vec<TrackReport>, RelTo)>
+    + Send
+    + Sync;
 
 /// Runs every nation's node on one bus, each fed by its own source, and returns what each
 /// counted.
@@ -111,19 +125,33 @@ pub async fn run_all(
         };
         handles.insert(n, h);
     }
+    // Each node's verified allied frames, gathered as the node accepts them.
+    type Gathered = std::sync::Arc<std::sync::Mutex<Vec<AlliedFrame>>>;
+    let mut gathered: BTreeMap<Nation, Gathered> = BTreeMap::new();
+    let mut collectors = tokio::task::JoinSet::new();
+    for (n, h) in handles.iter_mut() {
+        if let Some(mut rx) = h.allied.take() {
+            let store = Gathered::default();
+            gathered.insert(*n, store.clone());
+            collectors.spawn(async move {
+                while let Some(f) = rx.recv().await {
+                    store.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+                }
+            });
+        }
+    }
     let progress: Option<std::sync::Arc<dyn Fn(f64) + Send + Sync>> =
         opts.progress.map(std::sync::Arc::from);
     // Trackers are CPU work: each runs on its own blocking thread so that the nodes' async
     // tasks (and so the latency they measure) never wait behind a tracker update.
     let mut drivers = tokio::task::JoinSet::new();
     for (n, mut src) in sources {
-        let Some(tx) = handles.get(&n).and_then(|h| h.outbound.clone()) else {
-            continue;
-        };
+        let tx = handles.get(&n).and_then(|h| h.outbound.clone());
         let speed = opts.speed;
         let progress = progress.clone();
         drivers.spawn_blocking(move || {
             let start = std::time::Instant::now();
+            let mut kept = Vec::new();
             while let Some((t_s, tracks)) = src.next_update() {
                 if speed > 0.0 {
                     let due = Duration::from_secs_f64(t_s.max(0.0) / speed);
@@ -131,20 +159,24 @@ pub async fn run_all(
                         std::thread::sleep(wait);
                     }
                 }
-                for t in tracks {
-                    if tx.blocking_send(t.to_report()).is_err() {
-                        return;
+                for t in &tracks {
+                    if let Some(tx) = &tx {
+                        // A closed queue means the node stopped: keep tracking for the record.
+                        let _ = tx.blocking_send(t.to_report());
                     }
                 }
+                kept.extend(tracks);
                 if let Some(p) = &progress {
                     p(t_s);
                 }
             }
+            (n, kept)
         });
     }
-    while drivers.join_next().await.is_some() {}
-    for h in handles.values_mut() {
-        h.finish_sending().await?;
+    let mut national = BTreeMap::new();
+    while let Some(done) = drivers.join_next().await {
+        let (n, kept) = done.map_err(|e| NodeError::Task(e.to_string()))?;
+        national.insert(n, kept);
     }
     // Let the slowest link deliver its last frames.
     let max_delay_s = sc
@@ -152,15 +184,60 @@ pub async fn run_all(
         .values()
         .map(|l| l.latency_s + l.jitter_s)
         .fold(0.0, f64::max);
-    tokio::time::sleep(Duration::from_secs_f64(max_delay_s + 0.2)).await;
+    let settle = Duration::from_secs_f64(max_delay_s + 0.3);
+    tokio::time::sleep(settle).await;
+    if let Some(relay) = &opts.relay {
+        // The hubs fuse what reached them and forward what the relay rules allow.
+        let hubs: Vec<Nation> = nations
+            .iter()
+            .copied()
+            .filter(|&n| trilink_domain::relay::is_hub(&sc.relays, n))
+            .collect();
+        if !hubs.is_empty() {
+            for hub in hubs {
+                let received: Vec<AlliedFrame> = gathered
+                    .get(&hub)
+                    .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()).clone())
+                    .unwrap_or_default();
+                let own = national.get(&hub).map(Vec::as_slice).unwrap_or(&[]);
+                let products = relay(hub, own, &received);
+                if let Some(tx) = handles.get(&hub).and_then(|h| h.relay.clone()) {
+                    for p in products {
+                        if tx.send(p).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            for h in handles.values_mut() {
+                h.finish_sending().await?;
+            }
+            tokio::time::sleep(settle).await;
+        }
+    }
+    for h in handles.values_mut() {
+        h.finish_sending().await?;
+    }
     let mut per_nation = Vec::new();
     for (n, h) in handles {
         per_nation.push((n, h.stop().await?));
     }
+    while let Some(done) = collectors.join_next().await {
+        done.map_err(|e| NodeError::Task(e.to_string()))?;
+    }
+    let allied = gathered
+        .into_iter()
+        .map(|(n, g)| {
+            let frames = std::mem::take(&mut *g.lock().unwrap_or_else(|p| p.into_inner()));
+            (n, frames)
+        })
+        .collect();
     Ok(RunReport {
         scenario: sc.name.clone(),
         per_nation,
         wall_s: t0.elapsed().as_secs_f64(),
+        national,
+        allied,
     })
 }
 

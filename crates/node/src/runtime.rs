@@ -73,10 +73,29 @@ fn with_journal<T>(
     }
 }
 
+/// A track frame from an ally that passed every receiver check and is in the journal.
+#[derive(Clone, Debug)]
+pub struct AlliedFrame {
+    pub origin: Nation,
+    pub node_id: String,
+    pub sequence: u64,
+    pub rel_to: RelTo,
+    pub send_time_unix_us: i64,
+    /// When it was committed to this node's journal.
+    pub journaled_unix_us: i64,
+    pub reports: Vec<TrackReport>,
+}
+
 /// A started node. Feed reports into [`NodeHandle::outbound`]; drop it (or call
 /// [`NodeHandle::finish_sending`]) when the source is done, then [`NodeHandle::stop`].
 pub struct NodeHandle {
     pub outbound: Option<mpsc::Sender<TrackReport>>,
+    /// Fused products a hub forwards, each batch with the REL TO that propagation through the
+    /// relay allows (`trilink_domain::product_release`); sealed as frames of their own.
+    pub relay: Option<mpsc::Sender<(Vec<TrackReport>, RelTo)>>,
+    /// Every verified, journaled allied track frame, in the order the node accepted them.
+    /// Take it to fuse; a node whose stream is never taken keeps the frames until it stops.
+    pub allied: Option<mpsc::UnboundedReceiver<AlliedFrame>>,
     stop_tx: watch::Sender<bool>,
     out_task: Option<JoinHandle<Result<(), NodeError>>>,
     in_task: JoinHandle<Result<(), NodeError>>,
@@ -88,6 +107,7 @@ impl NodeHandle {
     /// (or lost on its link).
     pub async fn finish_sending(&mut self) -> Result<(), NodeError> {
         self.outbound.take();
+        self.relay.take();
         if let Some(t) = self.out_task.take() {
             t.await.map_err(|e| NodeError::Task(e.to_string()))??;
         }
@@ -136,6 +156,8 @@ pub async fn run_node<T: Transport + Clone>(
     let stats = Arc::new(Mutex::new(NodeStats::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (out_tx, out_rx) = mpsc::channel(4096);
+    let (relay_tx, relay_rx) = mpsc::channel(64);
+    let (allied_tx, allied_rx) = mpsc::unbounded_channel();
     let pending = with_journal(&journal, |j| j.pending())?.unwrap_or_default();
     let sender = Outbound {
         links: cfg
@@ -161,15 +183,18 @@ pub async fn run_node<T: Transport + Clone>(
         in_flight: JoinSet::new(),
         remaining: HashMap::new(),
     };
-    let out_task = tokio::spawn(sender.run(out_rx, pending));
+    let out_task = tokio::spawn(sender.run(out_rx, relay_rx, pending));
     let receiver = Inbound {
         opener,
         journal,
         stats: stats.clone(),
+        allied: allied_tx,
     };
     let in_task = tokio::spawn(receiver.run(inbox, stop_rx));
     Ok(NodeHandle {
         outbound: Some(out_tx),
+        relay: Some(relay_tx),
+        allied: Some(allied_rx),
         stop_tx,
         out_task: Some(out_task),
         in_task,
@@ -194,8 +219,11 @@ impl<T: Transport + Clone> Outbound<T> {
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<TrackReport>,
+        mut relay_rx: mpsc::Receiver<(Vec<TrackReport>, RelTo)>,
         pending: Vec<(u64, String, Vec<u8>)>,
     ) -> Result<(), NodeError> {
+        let mut relay_open = true;
+        let own_rel = self.cfg.rel_to.clone();
         for (seq, rel, bytes) in pending {
             let dests: Vec<Nation> = rel.split(',').filter_map(|s| s.parse().ok()).collect();
             self.publish(seq, &dests, bytes::Bytes::from(bytes));
@@ -206,7 +234,21 @@ impl<T: Transport + Clone> Outbound<T> {
         let mut last_sent = Instant::now();
         loop {
             let wait_until = deadline.unwrap_or(last_sent + self.cfg.heartbeat_period);
-            let item = tokio::time::timeout_at(wait_until, rx.recv()).await;
+            let item = tokio::select! {
+                r = tokio::time::timeout_at(wait_until, rx.recv()) => r,
+                relayed = relay_rx.recv(), if relay_open => {
+                    match relayed {
+                        Some((reports, rel)) => {
+                            for chunk in reports.chunks(self.cfg.frame_max_reports.max(1)) {
+                                self.seal_and_send(Payload::Tracks(chunk.to_vec()), &rel)?;
+                            }
+                            last_sent = Instant::now();
+                        }
+                        None => relay_open = false,
+                    }
+                    continue;
+                }
+            };
             match item {
                 Ok(Some(r)) => {
                     if batch.is_empty() {
@@ -214,26 +256,32 @@ impl<T: Transport + Clone> Outbound<T> {
                     }
                     batch.push(r);
                     if batch.len() >= self.cfg.frame_max_reports {
-                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)))?;
+                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)), &own_rel)?;
                         deadline = None;
                         last_sent = Instant::now();
                     }
                 }
                 Ok(None) => {
                     if !batch.is_empty() {
-                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)))?;
+                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)), &own_rel)?;
+                    }
+                    // Relayed products queued before the close still go out.
+                    while let Some((reports, rel)) = relay_rx.recv().await {
+                        for chunk in reports.chunks(self.cfg.frame_max_reports.max(1)) {
+                            self.seal_and_send(Payload::Tracks(chunk.to_vec()), &rel)?;
+                        }
                     }
                     break;
                 }
                 Err(_elapsed) => {
                     if !batch.is_empty() {
-                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)))?;
+                        self.seal_and_send(Payload::Tracks(std::mem::take(&mut batch)), &own_rel)?;
                     } else {
                         let hb = Heartbeat {
                             last_sequence: self.sealer.next_sequence() - 1,
                             confirmed_tracks: 0,
                         };
-                        self.seal_and_send(Payload::Heartbeat(hb))?;
+                        self.seal_and_send(Payload::Heartbeat(hb), &own_rel)?;
                         self.stats().heartbeats_sent += 1;
                     }
                     deadline = None;
@@ -257,8 +305,8 @@ impl<T: Transport + Clone> Outbound<T> {
         self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn seal_and_send(&mut self, payload: Payload) -> Result<(), NodeError> {
-        if self.cfg.rel_to.is_empty() {
+    fn seal_and_send(&mut self, payload: Payload, rel_to: &RelTo) -> Result<(), NodeError> {
+        if rel_to.is_empty() {
             // Releasable to no one: the sender does not send.
             return Ok(());
         }
@@ -267,8 +315,8 @@ impl<T: Transport + Clone> Outbound<T> {
             Payload::Tracks(_) => "tracks",
             Payload::Heartbeat(_) => "heartbeat",
         };
-        let sealed = self.sealer.seal(&payload, &self.cfg.rel_to, now_unix_us());
-        let rel = self.cfg.rel_to.joined();
+        let sealed = self.sealer.seal(&payload, rel_to, now_unix_us());
+        let rel = rel_to.joined();
         with_journal(&self.journal, |j| {
             j.batch(|b| {
                 b.sent(&Sent {
@@ -281,7 +329,7 @@ impl<T: Transport + Clone> Outbound<T> {
                 })
             })
         })?;
-        let dests: Vec<Nation> = self.cfg.rel_to.iter().collect();
+        let dests: Vec<Nation> = rel_to.iter().collect();
         self.publish(sealed.sequence, &dests, bytes::Bytes::from(sealed.bytes));
         if reports > 0 {
             let mut s = self.stats();
@@ -377,6 +425,7 @@ struct Inbound {
     opener: Opener,
     journal: SharedJournal,
     stats: Arc<Mutex<NodeStats>>,
+    allied: mpsc::UnboundedSender<AlliedFrame>,
 }
 
 /// Deliveries handled per journal commit at most.
@@ -472,6 +521,16 @@ impl Inbound {
                         }
                         match &op.payload {
                             Payload::Tracks(r) => {
+                                // A receiver that stopped listening is not an error here.
+                                let _ = self.allied.send(AlliedFrame {
+                                    origin: op.origin,
+                                    node_id: op.node_id.clone(),
+                                    sequence: op.sequence,
+                                    rel_to: op.rel_to.clone(),
+                                    send_time_unix_us: op.send_time_unix_us,
+                                    journaled_unix_us: done_us,
+                                    reports: r.clone(),
+                                });
                                 s.frames_received += 1;
                                 s.reports_received += r.len() as u64;
                                 *s.received_from.entry(op.origin.to_string()).or_default() +=

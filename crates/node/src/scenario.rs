@@ -43,6 +43,15 @@ pub struct FabricScenario {
     /// Directed links; a pair without an entry is ideal (no delay, no loss).
     pub links: BTreeMap<(Nation, Nation), LinkSpec>,
     pub launches: Vec<LaunchSpec>,
+    /// Relay grants through hubs (see `trilink_domain::relay`).
+    pub relays: Vec<trilink_domain::RelayRule>,
+    /// The regions each nation warns.
+    pub regions: Vec<trilink_domain::RegionSpec>,
+    pub description: String,
+    /// The scenario epoch as Unix seconds (UTC).
+    pub epoch_unix_s: f64,
+    /// What was openly reported for the event the scenario imitates.
+    pub public_record: Vec<trilink_sim::PublicRecord>,
     pub duration_s: f64,
     /// How often each nation's tracker reports each track.
     pub report_period_s: f64,
@@ -181,9 +190,34 @@ impl FabricScenario {
                 launch(40.0, 39.7, 127.4, 40.9, 137.8, 700.0, 650.0),
                 launch(70.0, 38.9, 125.2, 39.3, 131.0, 480.0, 300.0),
             ],
+            relays: vec![
+                trilink_domain::RelayRule {
+                    from: n("KR"),
+                    via: n("US"),
+                    to: [n("JP")].into(),
+                },
+                trilink_domain::RelayRule {
+                    from: n("JP"),
+                    via: n("US"),
+                    to: [n("KR")].into(),
+                },
+            ],
+            regions: Vec::new(),
+            description: "synthetic arcs exercising the fabric alone".into(),
+            epoch_unix_s: 0.0,
+            public_record: Vec::new(),
             duration_s: 800.0,
             report_period_s: 1.0,
         }
+    }
+
+    /// Each nation's rank in the scenario's order, from 1: the basis of common track numbers.
+    pub fn ranks(&self) -> BTreeMap<Nation, u64> {
+        self.nations
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.nation, i as u64 + 1))
+            .collect()
     }
 
     pub fn nation_codes(&self) -> Vec<Nation> {

@@ -9,39 +9,23 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use trilink_geo::{geodesic_direct, geodesic_inverse, Ecef, Geodetic, LocalFrame};
-use trilink_wire::report::{pack_upper, FlightPhase, PointEstimate, TrackReport};
+use trilink_wire::report::{FlightPhase, PointEstimate, Provenance, TrackEstimate, TrackReport};
 
 use crate::scenario::{FabricScenario, LaunchSpec, SensorSite};
 
 /// A national track as the nation's tracker holds it, including what must stay at home.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NationalTrack {
-    pub track_number: u64,
-    pub time_s: f64,
-    pub state: [f64; 6],
-    pub covariance: [[f64; 6]; 6],
-    pub quality: f64,
-    pub phase: FlightPhase,
-    pub launch: Option<PointEstimate>,
-    pub impact: Option<PointEstimate>,
+    pub estimate: TrackEstimate,
     /// Which of the nation's sensors contributed. Never shared.
     pub contributing_sensors: Vec<String>,
 }
 
 impl NationalTrack {
-    /// The shareable view. This is the sanitisation step: the report type has no field that
-    /// could carry `contributing_sensors` or anything about them.
+    /// The shareable view. This is the sanitisation step: neither the estimate nor the report
+    /// type has a field that could carry `contributing_sensors` or anything about them.
     pub fn to_report(&self) -> TrackReport {
-        TrackReport {
-            track_number: self.track_number,
-            time_s: self.time_s,
-            state: self.state,
-            covariance_upper: pack_upper(&self.covariance),
-            quality: self.quality,
-            phase: self.phase,
-            launch: self.launch,
-            impact: self.impact,
-        }
+        TrackReport::from_estimate(&self.estimate, Provenance::default())
     }
 }
 
@@ -171,28 +155,30 @@ impl SyntheticSource {
         };
         let time_to_go_s = l.launch_time_s + l.flight_time_s - t_s;
         Some(NationalTrack {
-            track_number: i as u64 + 1,
-            time_s: t_s,
-            state,
-            covariance: cov,
-            quality: (1.0 - sigma_p / 2000.0).clamp(0.05, 1.0),
-            phase,
-            launch: Some(PointEstimate {
-                time_s: l.launch_time_s,
-                lat_deg: l.launch_lat_deg,
-                lon_deg: l.launch_lon_deg,
-                semi_major_m: 5_000.0,
-                semi_minor_m: 2_000.0,
-                orientation_deg: arc.azimuth_rad.to_degrees(),
-            }),
-            impact: Some(PointEstimate {
-                time_s: l.launch_time_s + l.flight_time_s,
-                lat_deg: l.impact_lat_deg,
-                lon_deg: l.impact_lon_deg,
-                semi_major_m: 1_000.0 + 60.0 * time_to_go_s,
-                semi_minor_m: 500.0 + 20.0 * time_to_go_s,
-                orientation_deg: arc.azimuth_rad.to_degrees(),
-            }),
+            estimate: TrackEstimate {
+                track_number: i as u64 + 1,
+                time_s: t_s,
+                state,
+                covariance: cov,
+                quality: (1.0 - sigma_p / 2000.0).clamp(0.05, 1.0),
+                phase,
+                launch: Some(PointEstimate {
+                    time_s: l.launch_time_s,
+                    lat_deg: l.launch_lat_deg,
+                    lon_deg: l.launch_lon_deg,
+                    semi_major_m: 5_000.0,
+                    semi_minor_m: 2_000.0,
+                    orientation_deg: arc.azimuth_rad.to_degrees(),
+                }),
+                impact: Some(PointEstimate {
+                    time_s: l.launch_time_s + l.flight_time_s,
+                    lat_deg: l.impact_lat_deg,
+                    lon_deg: l.impact_lon_deg,
+                    semi_major_m: 1_000.0 + 60.0 * time_to_go_s,
+                    semi_minor_m: 500.0 + 20.0 * time_to_go_s,
+                    orientation_deg: arc.azimuth_rad.to_degrees(),
+                }),
+            },
             contributing_sensors: seen_by,
         })
     }

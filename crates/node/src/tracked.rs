@@ -4,7 +4,7 @@ use trilink_bus::link::LinkSpec;
 use trilink_interchange::{DetectionRow, SensorRow};
 use trilink_sim::{Scenario, SimOptions, SimOutput};
 use trilink_track::{Phase, TrackUpdate, Tracker, TrackerConfig};
-use trilink_wire::report::{FlightPhase, PointEstimate};
+use trilink_wire::report::{FlightPhase, PointEstimate, TrackEstimate};
 use trilink_wire::{Nation, Policy};
 
 use crate::scenario::{FabricScenario, NationSpec, SensorSite};
@@ -65,6 +65,11 @@ pub fn fabric_scenario(s: &Scenario, end_s: f64) -> Result<FabricScenario, NodeE
         policy,
         links,
         launches: Vec::new(),
+        relays: s.policy.relay.clone(),
+        regions: s.regions.clone(),
+        description: s.description.clone(),
+        epoch_unix_s: s.epoch_unix_s,
+        public_record: s.public_record.clone(),
         duration_s: s.duration_s.unwrap_or(end_s),
         report_period_s: 1.0,
     })
@@ -154,19 +159,21 @@ fn national(u: &TrackUpdate) -> NationalTrack {
         orientation_deg: g.orientation_deg,
     };
     NationalTrack {
-        track_number: u.track_id,
-        time_s: u.time_s,
-        state: [u.x[0], u.x[1], u.x[2], u.x[3], u.x[4], u.x[5]],
-        covariance: cov,
-        // Confidence grows with the detections behind the track; 20 or more count as full.
-        quality: (u.hits as f64 / 20.0).clamp(0.05, 1.0),
-        phase: match u.phase {
-            Phase::Boost => FlightPhase::Boost,
-            Phase::Midcourse => FlightPhase::Midcourse,
-            Phase::Terminal => FlightPhase::Terminal,
+        estimate: TrackEstimate {
+            track_number: u.track_id,
+            time_s: u.time_s,
+            state: [u.x[0], u.x[1], u.x[2], u.x[3], u.x[4], u.x[5]],
+            covariance: cov,
+            // Confidence grows with the detections behind the track; 20 or more count as full.
+            quality: (u.hits as f64 / 20.0).clamp(0.05, 1.0),
+            phase: match u.phase {
+                Phase::Boost => FlightPhase::Boost,
+                Phase::Midcourse => FlightPhase::Midcourse,
+                Phase::Terminal => FlightPhase::Terminal,
+            },
+            launch: u.launch.as_ref().map(point),
+            impact: u.impact.as_ref().map(point),
         },
-        launch: u.launch.as_ref().map(point),
-        impact: u.impact.as_ref().map(point),
         contributing_sensors: Vec::new(),
     }
 }

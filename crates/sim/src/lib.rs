@@ -18,8 +18,8 @@ mod vehicles;
 pub use builtin::{builtin_text, DEFAULT as DEFAULT_BUILTIN};
 pub use error::{Location, ScenarioError, SimError};
 pub use scenario::{
-    AzimuthSector, LaunchSpec, LinkSpec, Nation, Policy, RegionShape, RegionSpec, Scenario,
-    SensorKind, SensorSpec, MIN_SITE_ALT_M,
+    AzimuthSector, LaunchSpec, LinkSpec, Nation, Policy, PublicRecord, RegionShape, RegionSpec,
+    Scenario, SensorKind, SensorSpec, MIN_SITE_ALT_M,
 };
 pub use simulate::{simulate, ObjectInfo, Progress, SimOptions, SimOutput, SimSummary};
 pub use vehicles::{class_names, vehicle_class};

@@ -29,6 +29,17 @@ pub(crate) struct RawScenario {
     pub links: Vec<RawLink>,
     #[serde(default)]
     pub regions: Vec<RawRegion>,
+    #[serde(default)]
+    pub public_record: Vec<RawRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecord {
+    pub nation: String,
+    pub region: Option<String>,
+    pub event: String,
+    pub time_s: f64,
 }
 
 #[derive(Debug, Deserialize)]

@@ -160,6 +160,17 @@ pub struct Scenario {
     pub sensors: Vec<SensorSpec>,
     pub links: Vec<LinkSpec>,
     pub regions: Vec<RegionSpec>,
+    /// What was openly reported for the event the scenario imitates, for comparison only.
+    pub public_record: Vec<PublicRecord>,
+}
+
+/// One openly reported time of the event a scenario imitates (`[[public_record]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicRecord {
+    pub nation: String,
+    pub region: Option<String>,
+    pub event: String,
+    pub time_s: f64,
 }
 
 impl Scenario {
@@ -537,8 +548,9 @@ fn validate(
         let key = format!("policy.relay[{i}]");
         let typed_nation = |k: &str, v: &str| -> Result<trilink_domain::Nation, ScenarioError> {
             let code = c.nation(k, v, &nations)?;
-            code.parse()
-                .map_err(|e: trilink_domain::NationError| c.invalid(k, format!("{v:?}"), &e.to_string()))
+            code.parse().map_err(|e: trilink_domain::NationError| {
+                c.invalid(k, format!("{v:?}"), &e.to_string())
+            })
         };
         let from = typed_nation(&format!("{key}.from"), &r.from)?;
         let via = typed_nation(&format!("{key}.via"), &r.via)?;
@@ -550,7 +562,10 @@ fn validate(
         trilink_domain::check_relays(&typed, std::slice::from_ref(&rule)).map_err(|e| {
             c.invalid(
                 &key,
-                format!("{{ from = \"{}\", via = \"{}\", to = {:?} }}", r.from, r.via, r.to),
+                format!(
+                    "{{ from = \"{}\", via = \"{}\", to = {:?} }}",
+                    r.from, r.via, r.to
+                ),
                 &format!("a relay the release policy allows: {e}"),
             )
         })?;
@@ -825,6 +840,27 @@ fn validate(
         });
     }
 
+    let mut public_record = Vec::with_capacity(raw.public_record.len());
+    for (i, r) in raw.public_record.iter().enumerate() {
+        let k = |name: &str| format!("public_record[{i}].{name}");
+        let nation = c.nation(&k("nation"), &r.nation, &nations)?;
+        if let Some(region) = &r.region {
+            if !regions.iter().any(|g: &RegionSpec| &g.name == region) {
+                return Err(c.invalid(
+                    &k("region"),
+                    format!("{region:?}"),
+                    "the name of a [[regions]] entry",
+                ));
+            }
+        }
+        public_record.push(PublicRecord {
+            nation,
+            region: r.region.clone(),
+            event: r.event.clone(),
+            time_s: c.finite(&k("time_s"), r.time_s)?,
+        });
+    }
+
     Ok(Scenario {
         name: raw.name.unwrap_or_else(|| stem.to_string()),
         source: file.to_string(),
@@ -838,6 +874,7 @@ fn validate(
         sensors,
         links,
         regions,
+        public_record,
     })
 }
 

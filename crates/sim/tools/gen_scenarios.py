@@ -40,6 +40,19 @@ HUB = """
 [policy]
 release = { KR = ["US"], JP = ["US"], US = ["KR", "JP"] }
 
+# The hub fuses and forwards: KR's information may reach JP through the US, and JP's KR, as
+# Japanese data reaches the ROK through INDOPACOM's interface control center. A fused product
+# goes only where every source in it released it.
+[[policy.relay]]
+from = "KR"
+via = "US"
+to = ["JP"]
+
+[[policy.relay]]
+from = "JP"
+via = "US"
+to = ["KR"]
+
 # Hub-and-spoke through the US. No latency has ever been published: round illustrative numbers.
 [[links]]
 from = "KR"
@@ -161,13 +174,27 @@ circle = { lat_deg = 33.40, lon_deg = 126.55, radius_m = 50_000 }
 """
 
 
+RECORD_HEAD = """
+# ------------------------------------------------------------------ the public record
+# What was openly reported for the event this scenario imitates (reference/public-facts.md §3),
+# in seconds from the epoch; `trilink run` prints it beside its own times. Not used to decide.
+"""
+
+
+def record(nation, event, time_s, note, region=None):
+    r = f'\n[[public_record]]\nnation = "{nation}"\n'
+    if region:
+        r += f'region = "{region}"\n'
+    return r + f'event = "{event}"\ntime_s = {time_s}    # {note}\n'
+
+
 def launch(name, lat, lon, az, t, cls, comment=""):
     c = f"  # {comment}" if comment else ""
     return (f'[[launches]]\nname = "{name}"{c}\nlat_deg = {lat}\nlon_deg = {lon}\nalt_m = 0\n'
             f'azimuth_deg = {az}\ntime_s = {t}\nclass = "{cls}"\n')
 
 
-def scenario(fname, title, facts, name, desc, epoch, duration, launches, links=HUB, sensors=None):
+def scenario(fname, title, facts, name, desc, epoch, duration, launches, links=HUB, sensors=None, record=""):
     with open(f"scenarios/{fname}.toml", "w") as f:
         f.write(f"# {title}\n#\n")
         for line in facts.strip().splitlines():
@@ -185,6 +212,8 @@ def scenario(fname, title, facts, name, desc, epoch, duration, launches, links=H
         f.write("\n".join(launches))
         f.write(sensors if sensors is not None else laydown())
         f.write(REGIONS)
+        if record:
+            f.write(RECORD_HEAD + record)
 
 
 scenario("hwasong-12", "Hwasong-12 over Aomori, 4 October 2022 (notional reconstruction).",
@@ -193,7 +222,10 @@ from Chagang Province; apogee about 970-1,000 km, range about 4,600 km, about 22
 Aomori 07:28-29 and fell about 3,200 km east of Kamaishi, outside Japan's EEZ.""",
          "hwasong-12", "Hwasong-12 IRBM over northern Japan (2022-10-04), notional KR/JP/US radars",
          "2022-10-03T22:22:00Z", None,
-         [launch("HS12-20221004", 40.6, 126.4, 82.985, 0, "hwasong-12", "Mupyong-ri, Chagang Province")])
+         [launch("HS12-20221004", 40.6, 126.4, 82.985, 0, "hwasong-12", "Mupyong-ri, Chagang Province")],
+         record=record("JP", "J-Alert", 300, "07:27 JST, Hokkaido", "Hokkaido")
+         + record("JP", "J-Alert", 420, "07:29 JST, Aomori, about the time of the overflight", "Aomori")
+         + record("JP", "overflight", 390, "07:28-29 JST, as reported", "Aomori"))
 
 scenario("kn-23", "KN-23 short-range ballistic missile, 25 July 2019 template (notional).",
          """Public figures (CSIS Missile Threat, reference/public-facts.md §2): two missiles from near
@@ -229,7 +261,10 @@ east of the Philippines; the payload reaches orbit, so the run is cut at 1,200 s
          "chollima-1", "Chollima-1 southbound satellite launch (2023-11-21) with stage drops, notional radars",
          "2023-11-21T13:42:28Z", 1200,
          [launch("CH1-20231121", 39.66, 124.7, 172.944, 0, "chollima-1", "Sohae (Tongchang-ri)")],
-         sensors=laydown(extra=(west_sea,)))
+         sensors=laydown(extra=(west_sea,)),
+         record=record("JP", "J-Alert", 212, "22:46 JST, Okinawa (launch 22:42:28 by KCNA)", "Okinawa")
+         + record("JP", "overflight", 752, "about 22:55 JST, between Okinawa Island and Miyako", "Okinawa")
+         + record("JP", "all clear", 1952, "23:15 JST, alert lifted"))
 
 scenario("salvo", "A salvo: three KN-23 class missiles seconds apart (brief §4).",
          """Notional: three missiles from sites a few kilometres apart near Wonsan, 0, 4 and 9 s apart, on

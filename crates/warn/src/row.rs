@@ -134,14 +134,44 @@ pub fn write_csv(path: &Path, rows: &[WarningRow]) -> Result<(), WarnError> {
 
 /// Reads a `warnings.csv` (its named columns; extra columns after them are ignored).
 pub fn read_csv(path: &Path) -> Result<Vec<WarningRow>, WarnError> {
+    let file = std::fs::File::open(path).map_err(|source| WarnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_csv_from(path, file)
+}
+
+/// One row as a line of `warnings.csv` (no newline), as the journal keeps it.
+pub fn csv_line(row: &WarningRow) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail for I/O; a failure would be a bug in the fields.
+    let _ = w.write_record(row.fields());
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+}
+
+/// Rows back from journal lines written by [`csv_line`]; `name` stands in for the file in
+/// errors.
+pub fn parse_csv_lines(name: &Path, lines: &[String]) -> Result<Vec<WarningRow>, WarnError> {
+    let mut text = String::from(CSV_HEADER);
+    text.push('\n');
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    read_csv_from(name, text.as_bytes())
+}
+
+fn read_csv_from(path: &Path, reader: impl std::io::Read) -> Result<Vec<WarningRow>, WarnError> {
     let csv_err = |source| WarnError::Csv {
         path: path.to_path_buf(),
         source,
     };
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .map_err(csv_err)?;
+        .from_reader(reader);
     let header = r.headers().map_err(csv_err)?.clone();
     let names: Vec<&str> = CSV_HEADER.split(',').collect();
     if header.len() < names.len() || header.iter().zip(&names).any(|(a, b)| a != *b) {

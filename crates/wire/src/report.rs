@@ -4,7 +4,8 @@
 //! track only. Whatever a tracker knows about which sensor saw what stays in the tracker's own
 //! types; converting to a `TrackReport` cannot carry it.
 use crate::pb;
-pub use trilink_domain::track::{FlightPhase, PointEstimate};
+pub use trilink_domain::track::{FlightPhase, PointEstimate, Provenance, TrackEstimate};
+use trilink_domain::Nation;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ReportError {
@@ -28,6 +29,8 @@ pub enum ReportError {
     MissingState { track_number: u64 },
     #[error("track {track_number}: quality {value} is outside [0, 1]")]
     Quality { track_number: u64, value: f64 },
+    #[error("track {track_number}: source {value:?} is not a nation code")]
+    BadSource { track_number: u64, value: String },
 }
 
 /// One national track at one time, as shared with allies.
@@ -43,6 +46,8 @@ pub struct TrackReport {
     pub phase: FlightPhase,
     pub launch: Option<PointEstimate>,
     pub impact: Option<PointEstimate>,
+    /// Who the information is from, when it is more than the origin's own national track.
+    pub provenance: Provenance,
 }
 
 /// Index of (row, col) of a symmetric 6x6 matrix in the row-major upper triangle.
@@ -169,6 +174,13 @@ impl TrackReport {
             phase: phase_to_pb(self.phase) as i32,
             launch: self.launch.map(point_to_pb),
             impact: self.impact.map(point_to_pb),
+            sources: self
+                .provenance
+                .nations
+                .iter()
+                .map(|n| n.as_str().to_string())
+                .collect(),
+            common_track: self.provenance.common_track.unwrap_or(0),
         }
     }
 
@@ -196,6 +208,19 @@ impl TrackReport {
             phase: phase_from_pb(p.phase),
             launch: p.launch.as_ref().map(point_from_pb),
             impact: p.impact.as_ref().map(point_from_pb),
+            provenance: Provenance {
+                nations: p
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        s.parse::<Nation>().map_err(|_| ReportError::BadSource {
+                            track_number: tn,
+                            value: s.clone(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                common_track: (p.common_track != 0).then_some(p.common_track),
+            },
         })
     }
 }
@@ -292,6 +317,44 @@ pub fn example_report(track_number: u64, time_s: f64) -> TrackReport {
             semi_minor_m: 8_000.0,
             orientation_deg: 85.0,
         }),
+        provenance: Provenance::default(),
+    }
+}
+
+impl TrackReport {
+    /// The shareable report of an estimate (the estimate type has no field for a sensor).
+    pub fn from_estimate(e: &TrackEstimate, provenance: Provenance) -> Self {
+        TrackReport {
+            track_number: e.track_number,
+            time_s: e.time_s,
+            state: e.state,
+            covariance_upper: pack_upper(&e.covariance),
+            quality: e.quality,
+            phase: e.phase,
+            launch: e.launch,
+            impact: e.impact,
+            provenance,
+        }
+    }
+
+    /// The estimate a receiver fuses; call after [`TrackReport::validate`].
+    pub fn to_estimate(&self) -> TrackEstimate {
+        let mut cov = [[0.0; 6]; 6];
+        for (r, row) in cov.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = self.covariance_upper[upper_index(r, c)];
+            }
+        }
+        TrackEstimate {
+            track_number: self.track_number,
+            time_s: self.time_s,
+            state: self.state,
+            covariance: cov,
+            quality: self.quality,
+            phase: self.phase,
+            launch: self.launch,
+            impact: self.impact,
+        }
     }
 }
 

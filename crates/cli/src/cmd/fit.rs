@@ -15,16 +15,13 @@ use crate::exit::{CliError, CliResult};
 /// template's apogee, ground range and the bearing of the reported impact area (for the
 /// satellite launcher: final elevation, propellant scale and the stage-2/3 burn split against
 /// insertion height, circular speed and level flight at the reported insertion time).
-/// `az_deg` is the launch azimuth a scenario should use to fly the class along its template. The table shows the fitted parameters and what the
-/// fitted vehicle achieves against the public figures; flight time is not fitted, only checked.
+/// `az_deg` is the launch azimuth a scenario should use to fly the class along its template.
+/// The table shows the fitted parameters and what the fitted vehicle achieves against the public figures; flight time is not fitted, only checked.
 ///
 /// The numbers built into trilink are exactly what this prints; a test re-runs the fit and fails
 /// if they drift.
-///
-/// Examples:
-///   trilink fit hwasong-18
-///   trilink fit --all
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = "Examples:\n  trilink fit hwasong-18\n  trilink fit --all")]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["class", "all"])))]
 pub struct Args {
     /// The class to fit (kn-23, hwasong-12, hwasong-15, hwasong-18, chollima-1).

@@ -5,5 +5,6 @@ pub mod keys;
 pub mod nats_config;
 pub mod node;
 pub mod run;
+pub mod run_report;
 pub mod simulate;
 pub mod track;

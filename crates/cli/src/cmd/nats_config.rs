@@ -12,12 +12,11 @@ use crate::exit::{CliError, CliResult};
 ///
 /// A nation may publish only as itself and only to nations its reports are released to
 /// (`trilink.v1.<DEST>.<ORIGIN>.>`), and may read only its own inbox and JetStream stream; the
-/// server refuses anything else. Then:
-///
-///   nats-server -c DIR/nats-server.conf &
-///   trilink nats-config --out DIR --create-streams nats://127.0.0.1:4222
-///   trilink run --bus nats://127.0.0.1:4222 --nats-dir DIR
+/// server refuses anything else.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_long_help = "Examples:\n  trilink nats-config --out nats\n  nats-server -c nats/nats-server.conf &\n  trilink nats-config --out nats --create-streams nats://127.0.0.1:4222\n  trilink run --bus nats://127.0.0.1:4222 --nats-dir nats"
+)]
 pub struct Args {
     /// Scenario whose nations and policy to use: a built-in name, a file, or `synthetic`
     /// (default: the simulator's default built-in).
