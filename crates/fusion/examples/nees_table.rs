@@ -22,7 +22,11 @@ fn main() -> Result<(), trilink_fusion::FusionError> {
     let shaped = M6::from_diagonal(&Vector6::new(9e4, 9e4, 9e4, 100.0, 100.0, 100.0));
     let pb_round = shaped;
     for (label, pa, pb) in [
-        ("crossing ellipsoids (100 m × 400 m, turned 90°)", pa_cross, pb_cross),
+        (
+            "crossing ellipsoids (100 m × 400 m, turned 90°)",
+            pa_cross,
+            pb_cross,
+        ),
         ("same shape, Pb = 2 Pa", pa_same, pb_same),
         ("elongated against round (300 m sphere)", pa_cross, pb_round),
     ] {

@@ -77,7 +77,10 @@ mod tests {
     use trilink_geo::Geodetic;
 
     fn midcourse() -> (Vector6<f64>, Matrix6<f64>) {
-        let r = Geodetic::from_degrees(39.0, 127.0, 300_000.0).unwrap().to_ecef().0;
+        let r = Geodetic::from_degrees(39.0, 127.0, 300_000.0)
+            .unwrap()
+            .to_ecef()
+            .0;
         let x = Vector6::new(r.x, r.y, r.z, 1500.0, -2000.0, 500.0);
         let p = Matrix6::from_diagonal(&Vector6::new(1e4, 1e4, 1e4, 100.0, 100.0, 100.0));
         (x, p)
@@ -89,7 +92,11 @@ mod tests {
         let (x, p) = midcourse();
         let (x1, p1) = a.align(&x, &p, FlightPhase::Midcourse, 5.0);
         let (x0, p0) = a.align(&x1, &p1, FlightPhase::Midcourse, -5.0);
-        assert!((x0 - x).fixed_rows::<3>(0).norm() < 1e-3, "{}", (x0 - x).norm());
+        assert!(
+            (x0 - x).fixed_rows::<3>(0).norm() < 1e-3,
+            "{}",
+            (x0 - x).norm()
+        );
         assert!(p1.trace() > p.trace());
         // Back through Φ(−5) undoes the growth that Φ(5) made; the process noise of both legs stays.
         assert!(p0.trace() > p.trace());

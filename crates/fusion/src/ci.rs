@@ -119,7 +119,9 @@ pub fn ci_pair<const D: usize>(
     criterion: Criterion,
 ) -> Result<(SVector<f64, D>, SMatrix<f64, D, D>, f64), FusionError> {
     if xa.iter().chain(xb.iter()).any(|v| !v.is_finite()) {
-        return Err(FusionError::NotFinite { what: "CI input state" });
+        return Err(FusionError::NotFinite {
+            what: "CI input state",
+        });
     }
     let ia = spd_inverse(pa, "CI input a")?;
     let ib = spd_inverse(pb, "CI input b")?;

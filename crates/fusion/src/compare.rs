@@ -91,7 +91,7 @@ fn ici(pa: &M6, pb: &M6) -> Result<LinearFusion, FusionError> {
         Some(ia + ib - g)
     };
     let w = golden_section_min(
-        |w| match info(w).and_then(|i| nalgebra::Cholesky::new(i)) {
+        |w| match info(w).and_then(nalgebra::Cholesky::new) {
             Some(c) => -2.0 * c.l_dirty().diagonal().iter().map(|d| d.ln()).sum::<f64>(),
             None => f64::INFINITY,
         },
@@ -125,13 +125,19 @@ fn ei(pa: &M6, pb: &M6) -> Result<LinearFusion, FusionError> {
     // η keeps the mutual mean defined where an eigenvalue of the normalised Pb is 1 (the
     // ellipsoids touch along that axis).
     let touching = db.iter().any(|v| (1.0 - v).abs() < 1e-9);
-    let eta = if touching { 1e-6 * ia.trace().min(ib.trace()) } else { 0.0 };
+    let eta = if touching {
+        1e-6 * ia.trace().min(ib.trace())
+    } else {
+        0.0
+    };
     let i6 = M6::identity();
-    let m = spd_inverse(&(ia + ib - ig * 2.0 + i6 * (2.0 * eta)), "EI mutual mean")
-        .or_else(|_| {
-            (ia + ib - ig * 2.0 + i6 * (2.0 * eta))
-                .try_inverse()
-                .ok_or(FusionError::NotPositiveDefinite { what: "EI mutual mean" })
+    let m =
+        spd_inverse(&(ia + ib - ig * 2.0 + i6 * (2.0 * eta)), "EI mutual mean").or_else(|_| {
+            (ia + ib - ig * 2.0 + i6 * (2.0 * eta)).try_inverse().ok_or(
+                FusionError::NotPositiveDefinite {
+                    what: "EI mutual mean",
+                },
+            )
         })?;
     let ga = m * (ib - ig + i6 * eta);
     let gb = m * (ia - ig + i6 * eta);
@@ -185,7 +191,12 @@ pub fn worst_cross(f: &LinearFusion, pa: &M6, pb: &M6) -> Result<M6, FusionError
 /// joint covariance makes the fused ellipse too small along `w` (an impact ellipse that is
 /// too short along track, say), whatever the mean NEES says. For one direction the
 /// cross term is `2 wᵀ K La R Lbᵀ Lᵀ w`, largest at `2 |Laᵀ Kᵀ w| |Lbᵀ Lᵀ w|`.
-pub fn directional_ratio(f: &LinearFusion, pa: &M6, pb: &M6, w: &Vector6<f64>) -> Result<f64, FusionError> {
+pub fn directional_ratio(
+    f: &LinearFusion,
+    pa: &M6,
+    pb: &M6,
+    w: &Vector6<f64>,
+) -> Result<f64, FusionError> {
     let (la, lb) = (chol(pa)?, chol(pb)?);
     let kw = f.k.transpose() * w;
     let lw = f.l.transpose() * w;

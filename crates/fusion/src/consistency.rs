@@ -35,7 +35,7 @@ impl Default for ConsistencyConfig {
             alpha: 0.1,
             // A consistent pair's mean of χ²₆/6 at α = 0.1 has σ ≈ 0.13: 1.5 is ~4σ.
             threshold: 1.5,
-            release: 1.2,
+            release: 1.0,
             max_inflation: 1e6,
         }
     }

@@ -88,8 +88,8 @@ pub struct Member {
     pub proposal: u64,
     /// Availability time (scenario s) of the latest accepted estimate; what ageing reads.
     pub last_seen_s: f64,
-    pub consistency: Consistency,
-    /// Factor its covariance was multiplied by in the latest fusion.
+    /// Factor its covariance was multiplied by in the latest fusion
+    /// ([`crate::consistency`]).
     pub inflation: f64,
     /// Consecutive gate failures.
     pub gate_failures: u32,
@@ -114,6 +114,20 @@ pub struct SystemTrack {
     /// stays stable); a member released for failing the gate withdraws it (it was never
     /// this object).
     proposals: BTreeMap<u64, BTreeSet<MemberKey>>,
+    /// Consistency of each member (first) against each partner (second).
+    watch: BTreeMap<(MemberKey, MemberKey), Consistency>,
+}
+
+impl SystemTrack {
+    /// The consistency of `member` against `partner`, if both have been fused together.
+    pub fn consistency(&self, member: MemberKey, partner: MemberKey) -> Option<&Consistency> {
+        self.watch.get(&(member, partner))
+    }
+
+    fn forget(&mut self, key: &MemberKey) {
+        self.members.remove(key);
+        self.watch.retain(|(a, b), _| a != key && b != key);
+    }
 }
 
 /// Why a contribution was not fused.
@@ -219,11 +233,19 @@ fn mahalanobis2(delta: &Vector6<f64>, s: &Matrix6<f64>) -> f64 {
 /// position part of a 6-dof Mahalanobis distance is at least `|Δp|² / tr(S_pp)`; the speeds
 /// over the time difference bound what alignment can close.
 fn surely_apart(a: &TrackEstimate, b: &TrackEstimate, gate: f64) -> bool {
-    let dp = (0..3).map(|i| (a.state[i] - b.state[i]).powi(2)).sum::<f64>().sqrt();
-    let tr: f64 = (0..3).map(|i| a.covariance[i][i] + b.covariance[i][i]).sum();
+    let dp = (0..3)
+        .map(|i| (a.state[i] - b.state[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let tr: f64 = (0..3)
+        .map(|i| a.covariance[i][i] + b.covariance[i][i])
+        .sum();
     let speed = |e: &TrackEstimate| (3..6).map(|i| e.state[i] * e.state[i]).sum::<f64>().sqrt();
-    let reach = (gate * tr).sqrt() * 1.5 + (speed(a) + speed(b)) * (a.time_s - b.time_s).abs() + 1_000.0;
-    !(dp <= reach)
+    let reach =
+        (gate * tr).sqrt() * 1.5 + (speed(a) + speed(b)) * (a.time_s - b.time_s).abs() + 1_000.0;
+    // A NaN distance is not "near": it must not pass on to the gate.
+    dp.partial_cmp(&reach) != Some(std::cmp::Ordering::Less)
+        && dp.partial_cmp(&reach) != Some(std::cmp::Ordering::Equal)
 }
 
 fn validate(e: &TrackEstimate) -> Result<(), FusionError> {
@@ -323,7 +345,8 @@ impl<A: Associator> Fuser<A> {
                 reason,
             };
             if !seen.insert(key) {
-                out.rejected.push(reject(None, RejectReason::DuplicateInBatch));
+                out.rejected
+                    .push(reject(None, RejectReason::DuplicateInBatch));
                 continue;
             }
             if let Err(e) = validate(&c.estimate) {
@@ -360,7 +383,7 @@ impl<A: Associator> Fuser<A> {
                     .push(reject(None, RejectReason::OutOfOrder { held_time_s }));
                 continue;
             }
-            let d2 = self.gate_d2(id, &c.estimate, inflation);
+            let d2 = self.gate_d2(id, &c.estimate, inflation, Some(key));
             if d2 <= self.gate {
                 self.accept(id, key, c, proposal, now_s);
                 fresh.insert(key);
@@ -389,7 +412,11 @@ impl<A: Associator> Fuser<A> {
         }
 
         self.associate(&unpaired, &fresh, now_s, &mut touched);
-        fresh.extend(unpaired.iter().map(|(c, _)| (c.source, c.estimate.track_number)));
+        fresh.extend(
+            unpaired
+                .iter()
+                .map(|(c, _)| (c.source, c.estimate.track_number)),
+        );
 
         for &id in &touched {
             self.refuse(id, &fresh, &mut out);
@@ -419,7 +446,7 @@ impl<A: Associator> Fuser<A> {
                 .map(|(&k, _)| k)
                 .collect();
             for k in &old {
-                t.members.remove(k);
+                t.forget(k);
                 self.pairing.remove(k);
             }
             if t.members.is_empty() {
@@ -442,20 +469,52 @@ impl<A: Associator> Fuser<A> {
         ctns
     }
 
-    /// `Δᵀ (P_c·inflation + P_f)⁻¹ Δ` of a contribution against system track `id`'s fused
-    /// estimate aligned to the contribution's time.
-    fn gate_d2(&self, id: u64, e: &TrackEstimate, inflation: f64) -> f64 {
+    /// `Δᵀ (P_c·inflation + P_f)⁻¹ Δ` of a contribution against system track `id`, aligned to
+    /// the contribution's time. `P_f` is the fusion of the *other* members when the
+    /// contribution's own source track (`own_key`) is one and others exist: a member is judged
+    /// by whether it agrees with the rest of the picture, not with its own last report (an
+    /// overconfident track whose estimates jump by more than its covariance would otherwise
+    /// fail against itself and never be measured). Alone, it is judged against its own past.
+    fn gate_d2(
+        &self,
+        id: u64,
+        e: &TrackEstimate,
+        inflation: f64,
+        own_key: Option<MemberKey>,
+    ) -> f64 {
         let Some(t) = self.tracks.get(&id) else {
             return f64::INFINITY;
         };
         if surely_apart(&t.fused, e, self.gate) {
             return f64::INFINITY;
         }
-        let (xf, pf) = state_of(&t.fused);
-        let (xf, pf) = self
-            .cfg
-            .aligner
-            .align(&xf, &pf, t.fused.phase, e.time_s - t.fused.time_s);
+        let others: Vec<(Vector6<f64>, Matrix6<f64>)> = match own_key {
+            Some(k) if t.members.len() > 1 => t
+                .members
+                .iter()
+                .filter(|(mk, _)| **mk != k)
+                .map(|(_, m)| {
+                    let (x, p) = state_of(&m.estimate);
+                    let (x, p) = self.cfg.aligner.align(
+                        &x,
+                        &p,
+                        m.estimate.phase,
+                        e.time_s - m.estimate.time_s,
+                    );
+                    (x, p * m.inflation)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let (xf, pf) = match self.rule.fuse(&others) {
+            Ok(f) => (f.x, f.p),
+            Err(_) => {
+                let (x, p) = state_of(&t.fused);
+                self.cfg
+                    .aligner
+                    .align(&x, &p, t.fused.phase, e.time_s - t.fused.time_s)
+            }
+        };
         let (xc, pc) = state_of(e);
         mahalanobis2(&(xc - xf), &(pc * inflation + pf))
     }
@@ -483,7 +542,6 @@ impl<A: Associator> Fuser<A> {
                         provenance: c.provenance.clone(),
                         proposal,
                         last_seen_s: now_s,
-                        consistency: Consistency::default(),
                         inflation: 1.0,
                         gate_failures: 0,
                     },
@@ -499,7 +557,7 @@ impl<A: Associator> Fuser<A> {
         let Some(t) = self.tracks.get_mut(&id) else {
             return;
         };
-        t.members.remove(&key);
+        t.forget(&key);
         for holders in t.proposals.values_mut() {
             holders.remove(&key);
         }
@@ -539,7 +597,7 @@ impl<A: Associator> Fuser<A> {
                         if busy {
                             return None;
                         }
-                        let d2 = self.gate_d2(*id, &c.estimate, 1.0);
+                        let d2 = self.gate_d2(*id, &c.estimate, 1.0, None);
                         (d2 <= self.gate).then_some(d2)
                     })
                     .collect()
@@ -566,6 +624,7 @@ impl<A: Associator> Fuser<A> {
                             first_time_s: now_s,
                             updated_s: now_s,
                             proposals: BTreeMap::new(),
+                            watch: BTreeMap::new(),
                         },
                     );
                     id
@@ -603,37 +662,38 @@ impl<A: Associator> Fuser<A> {
             })
             .collect();
         let dof = DOF as f64;
-        for (i, key) in keys.iter().enumerate() {
-            if !fresh.contains(key) || aligned.len() < 2 {
-                continue;
-            }
-            let (xi, pi) = &aligned[i];
-            let mut pair = f64::INFINITY;
-            let mut own = f64::INFINITY;
-            for (j, (xj, pj)) in aligned.iter().enumerate() {
-                if j == i {
+        // Every ordered pair with a fresh end gets a sample; both directions share the pair
+        // statistic, so two members that disagree are flagged together (with two, the
+        // residual cannot say which is wrong).
+        for (i, ki) in keys.iter().enumerate() {
+            for (j, kj) in keys.iter().enumerate() {
+                if i == j || !(fresh.contains(ki) || fresh.contains(kj)) {
                     continue;
                 }
+                let (xi, pi) = &aligned[i];
+                let (xj, pj) = &aligned[j];
                 let d = xi - xj;
-                let dp = mahalanobis2(&d, &(pi + pj));
-                if dp < pair {
-                    pair = dp;
-                    own = mahalanobis2(&d, pi);
-                }
-            }
-            if let Some(m) = t.members.get_mut(key) {
-                m.consistency.observe(pair / dof, own / dof, &cfg.consistency);
+                let pair = mahalanobis2(&d, &(pi + pj)) / dof;
+                let own = mahalanobis2(&d, pi) / dof;
+                t.watch
+                    .entry((*ki, *kj))
+                    .or_default()
+                    .observe(pair, own, &cfg.consistency);
             }
         }
         let mut inputs = Vec::with_capacity(keys.len());
         for (k, (x, p)) in keys.iter().zip(&aligned) {
-            let f = match t.members.get_mut(k) {
-                Some(m) => {
-                    m.inflation = m.consistency.inflation(&cfg.consistency);
-                    m.inflation
-                }
-                None => 1.0,
-            };
+            // Judged against the partner it agrees with best: a consistent member among
+            // three is not blamed for the third's misfit.
+            let f = t
+                .watch
+                .iter()
+                .filter(|((a, b), c)| a == k && t.members.contains_key(b) && c.samples() > 0)
+                .min_by(|x, y| x.1.pair_mean().total_cmp(&y.1.pair_mean()))
+                .map_or(1.0, |(_, c)| c.inflation(&cfg.consistency));
+            if let Some(m) = t.members.get_mut(k) {
+                m.inflation = f;
+            }
             inputs.push((*x, p * f));
         }
         let Ok(fused) = rule.fuse(&inputs) else {
@@ -721,11 +781,18 @@ impl<A: Associator> Fuser<A> {
             };
             for (&b, tb) in &self.tracks {
                 let pair = (a.min(b), a.max(b));
-                if a == b || !checked.insert(pair) || surely_apart(&ta.fused, &tb.fused, self.merge_gate) {
+                if a == b
+                    || !checked.insert(pair)
+                    || surely_apart(&ta.fused, &tb.fused, self.merge_gate)
+                {
                     continue;
                 }
                 let sources = |t: &SystemTrack| -> BTreeSet<Nation> {
-                    t.members.keys().filter(|k| fresh.contains(k)).map(|k| k.0).collect()
+                    t.members
+                        .keys()
+                        .filter(|k| fresh.contains(k))
+                        .map(|k| k.0)
+                        .collect()
                 };
                 if !sources(ta).is_disjoint(&sources(tb)) {
                     continue;
@@ -783,14 +850,18 @@ impl<A: Associator> Fuser<A> {
 
     /// Merges system tracks `a` and `b` into the one with the smaller number.
     fn merge(&mut self, a: u64, b: u64, out: &mut Ingested) {
-        let (Some(ca), Some(cb)) = (self.tracks.get(&a).map(|t| t.ctn), self.tracks.get(&b).map(|t| t.ctn)) else {
+        let (Some(ca), Some(cb)) = (
+            self.tracks.get(&a).map(|t| t.ctn),
+            self.tracks.get(&b).map(|t| t.ctn),
+        ) else {
             return;
         };
         let (keep, gone) = if (ca, a) <= (cb, b) { (a, b) } else { (b, a) };
         let Some(g) = self.tracks.remove(&gone) else {
             return;
         };
-        self.merge_streak.retain(|&(x, y), _| x != gone && y != gone);
+        self.merge_streak
+            .retain(|&(x, y), _| x != gone && y != gone);
         let Some(k) = self.tracks.get_mut(&keep) else {
             return;
         };
@@ -798,6 +869,7 @@ impl<A: Associator> Fuser<A> {
             self.pairing.insert(key, keep);
             k.members.entry(key).or_insert(m);
         }
+        k.watch.extend(g.watch);
         for (p, holders) in g.proposals {
             k.proposals.entry(p).or_default().extend(holders);
         }

@@ -30,7 +30,7 @@ pub use consistency::{Consistency, ConsistencyConfig};
 pub use ctn::{proposed_ctn, ranks_from_order, CtnProblem, RANK_SPAN};
 pub use error::FusionError;
 pub use fuser::{
-    Contribution, FusionConfig, Fuser, Ingested, Member, MemberKey, RejectReason, Rejection,
+    Contribution, Fuser, FusionConfig, Ingested, Member, MemberKey, RejectReason, Rejection,
     Renumber, RenumberCause, SystemTrack, DOF,
 };
 pub use points::{ellipse_covariance, fuse_points};

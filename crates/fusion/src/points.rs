@@ -16,7 +16,11 @@ use crate::FusionError;
 const MIN_SEMI_AXIS_M: f64 = 1.0;
 
 /// The east/north covariance of a 95 % ellipse (orientation clockwise from north).
-pub fn ellipse_covariance(semi_major_m: f64, semi_minor_m: f64, orientation_deg: f64) -> Matrix2<f64> {
+pub fn ellipse_covariance(
+    semi_major_m: f64,
+    semi_minor_m: f64,
+    orientation_deg: f64,
+) -> Matrix2<f64> {
     let a = semi_major_m.max(MIN_SEMI_AXIS_M);
     let b = semi_minor_m.max(MIN_SEMI_AXIS_M);
     let t = orientation_deg.to_radians();
@@ -29,7 +33,9 @@ pub fn ellipse_covariance(semi_major_m: f64, semi_minor_m: f64, orientation_deg:
 fn ground(p: &PointEstimate) -> Result<Ecef, FusionError> {
     Geodetic::from_degrees(p.lat_deg, p.lon_deg, 0.0)
         .map(|g| g.to_ecef())
-        .map_err(|_| FusionError::NotFinite { what: "point estimate" })
+        .map_err(|_| FusionError::NotFinite {
+            what: "point estimate",
+        })
 }
 
 /// The fusion of `points` by covariance intersection; `None` for an empty list.
@@ -43,7 +49,10 @@ pub fn fuse_points(
     let ecef = points.iter().map(ground).collect::<Result<Vec<_>, _>>()?;
     let mean = ecef.iter().fold(Vector3::zeros(), |s, e| s + e.0) / ecef.len() as f64;
     let origin = Ecef(mean).to_geodetic();
-    let frame = LocalFrame::new(Geodetic { alt_m: 0.0, ..origin });
+    let frame = LocalFrame::new(Geodetic {
+        alt_m: 0.0,
+        ..origin
+    });
     let inputs: Vec<(Vector2<f64>, Matrix2<f64>)> = points
         .iter()
         .zip(&ecef)
@@ -57,7 +66,9 @@ pub fn fuse_points(
         .collect();
     let fused = rule.fuse(&inputs)?;
     let (semi_major_m, semi_minor_m, orientation_deg) = ellipse_95(&fused.p);
-    let at = frame.to_ecef(&Enu(Vector3::new(fused.x[0], fused.x[1], 0.0))).to_geodetic();
+    let at = frame
+        .to_ecef(&Enu(Vector3::new(fused.x[0], fused.x[1], 0.0)))
+        .to_geodetic();
     let time_s = points
         .iter()
         .zip(&fused.weights)
@@ -79,7 +90,11 @@ mod tests {
 
     #[test]
     fn an_ellipse_survives_the_round_trip_through_its_covariance() {
-        for (a, b, o) in [(5000.0, 2000.0, 30.0), (800.0, 800.0, 0.0), (9000.0, 100.0, 170.0)] {
+        for (a, b, o) in [
+            (5000.0, 2000.0, 30.0),
+            (800.0, 800.0, 0.0),
+            (9000.0, 100.0, 170.0),
+        ] {
             let (a2, b2, o2) = ellipse_95(&ellipse_covariance(a, b, o));
             assert!((a2 - a).abs() < 1e-6 * a && (b2 - b).abs() < 1e-6 * a);
             if a != b {
