@@ -244,8 +244,10 @@ fn surely_apart(a: &TrackEstimate, b: &TrackEstimate, gate: f64) -> bool {
     let reach =
         (gate * tr).sqrt() * 1.5 + (speed(a) + speed(b)) * (a.time_s - b.time_s).abs() + 1_000.0;
     // A NaN distance is not "near": it must not pass on to the gate.
-    dp.partial_cmp(&reach) != Some(std::cmp::Ordering::Less)
-        && dp.partial_cmp(&reach) != Some(std::cmp::Ordering::Equal)
+    !matches!(
+        dp.partial_cmp(&reach),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )
 }
 
 fn validate(e: &TrackEstimate) -> Result<(), FusionError> {
