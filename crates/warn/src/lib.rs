@@ -19,5 +19,7 @@ pub use cap::{cap_xml, write_cap_dir, CapContext};
 pub use ellipse::{Ellipse, CHI2_2_95};
 pub use error::WarnError;
 pub use geometry::{Outline, Region};
-pub use row::{csv_line, parse_csv_lines, read_csv, write_csv, Kind, State, WarningRow, CSV_HEADER};
+pub use row::{
+    csv_line, parse_csv_lines, read_csv, write_csv, Kind, State, WarningRow, CSV_HEADER,
+};
 pub use warner::{Assessment, TrackPicture, WarnConfig, Warner};

@@ -149,7 +149,9 @@ pub fn csv_line(row: &WarningRow) -> String {
     // Writing to memory cannot fail for I/O; a failure would be a bug in the fields.
     let _ = w.write_record(row.fields());
     let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 /// Rows back from journal lines written by [`csv_line`]; `name` stands in for the file in
@@ -169,9 +171,7 @@ fn read_csv_from(path: &Path, reader: impl std::io::Read) -> Result<Vec<WarningR
         path: path.to_path_buf(),
         source,
     };
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(reader);
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let header = r.headers().map_err(csv_err)?.clone();
     let names: Vec<&str> = CSV_HEADER.split(',').collect();
     if header.len() < names.len() || header.iter().zip(&names).any(|(a, b)| a != *b) {

@@ -86,6 +86,50 @@ impl Default for WarnConfig {
 }
 
 impl WarnConfig {
+    /// The names [`WarnConfig::set`] accepts.
+    pub const KEYS: [&'static str; 12] = [
+        "p_issue",
+        "p_cancel",
+        "hold_s",
+        "eval_interval_s",
+        "update_min_interval_s",
+        "min_semi_axis_m",
+        "boost_accel_mps2",
+        "boost_speed_gain",
+        "boost_max_speed_mps",
+        "boost_heading_sigma_deg",
+        "beta_kg_m2",
+        "landed_max_alt_m",
+    ];
+
+    /// Sets one threshold by name (`p_issue=0.1`), for tuning from the command line, and checks
+    /// the whole configuration again.
+    pub fn set(&mut self, key: &str, value: f64) -> Result<(), WarnError> {
+        let slot = match key {
+            "p_issue" => &mut self.p_issue,
+            "p_cancel" => &mut self.p_cancel,
+            "hold_s" => &mut self.hold_s,
+            "eval_interval_s" => &mut self.eval_interval_s,
+            "update_min_interval_s" => &mut self.update_min_interval_s,
+            "min_semi_axis_m" => &mut self.min_semi_axis_m,
+            "boost_accel_mps2" => &mut self.boost_accel_mps2,
+            "boost_speed_gain" => &mut self.boost_speed_gain,
+            "boost_max_speed_mps" => &mut self.boost_max_speed_mps,
+            "boost_heading_sigma_deg" => &mut self.boost_heading_sigma_deg,
+            "beta_kg_m2" => &mut self.beta_kg_m2,
+            "landed_max_alt_m" => &mut self.landed_max_alt_m,
+            _ => {
+                return Err(WarnError::BadConfig {
+                    key: "(name)",
+                    value,
+                    expected: "one of p_issue, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m, boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m",
+                })
+            }
+        };
+        *slot = value;
+        self.check()
+    }
+
     fn check(&self) -> Result<(), WarnError> {
         let bad = |key, value, expected| {
             Err(WarnError::BadConfig {
@@ -550,7 +594,10 @@ impl Warner {
         let ids = Self::ids(tp);
         let p_any = a.p_any();
         let launch_key: Key = (tp.ctn, Kind::Launch, String::new());
-        if !self.active.contains_key(&launch_key) && p_any > self.cfg.p_issue {
+        // One launch warning per nation at a time: a second track (a spent stage, a track the
+        // picture split) joins the one in force rather than alarming the public again.
+        let launch_in_force = self.active.keys().any(|k| k.1 == Kind::Launch);
+        if !launch_in_force && p_any > self.cfg.p_issue {
             let id = self.new_id(&launch_key);
             let row = self.row(
                 now_s,
@@ -695,7 +742,9 @@ impl Warner {
             }
             return None;
         }
-        if may_issue && p > cfg.p_issue {
+        // Likewise one warning per region and kind: another track's warning already says it.
+        let covered = self.active.keys().any(|k| k.1 == key.1 && k.2 == key.2);
+        if may_issue && !covered && p > cfg.p_issue {
             let id = self.new_id(key);
             let row = self.row(
                 now_s,
@@ -744,7 +793,10 @@ impl Warner {
             });
         let (lat, lon, alt) = sub_point(&last.state);
         let impact_due = last.impact.is_some_and(|i| now_s >= i.time_s);
-        let landed = alt <= self.cfg.landed_max_alt_m || impact_due;
+        // A track whose every warning was already cancelled (the threat passed, or it never
+        // was one) gets no "landed" and no all-clear: the public was told already.
+        let in_force = self.active.keys().any(|k| k.0 == ctn);
+        let landed = in_force && (alt <= self.cfg.landed_max_alt_m || impact_due);
         if landed {
             let at = match last.impact {
                 Some(i)

@@ -93,6 +93,32 @@ pub struct Args {
     /// (`normal`, survives a killed process).
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     pub sync: String,
+
+    /// Override a threshold of the warning rule, e.g. `--warn p_issue=0.2` (repeatable):
+    /// p_issue, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m,
+    /// boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg,
+    /// beta_kg_m2, landed_max_alt_m (docs/decisions/0801).
+    #[arg(long = "warn", value_name = "KEY=VALUE")]
+    pub warn: Vec<String>,
+}
+
+fn picture_config(args: &Args) -> Result<PictureConfig, CliError> {
+    let mut cfg = PictureConfig::default();
+    for kv in &args.warn {
+        let (k, v) = kv.split_once('=').ok_or_else(|| {
+            CliError::input(anyhow!(
+                "--warn {kv:?}: expected KEY=VALUE, e.g. p_issue=0.2"
+            ))
+        })?;
+        let value: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| CliError::input(anyhow!("--warn {kv:?}: {v:?} is not a number")))?;
+        cfg.warn
+            .set(k.trim(), value)
+            .map_err(|e| CliError::input(anyhow!("--warn {kv:?}: {e}")))?;
+    }
+    Ok(cfg)
 }
 
 /// Resolves a scenario argument (None: the simulator's default built-in) and simulates it.
@@ -198,6 +224,7 @@ pub fn run(args: Args) -> CliResult {
             args.speed
         )));
     }
+    let cfg = picture_config(&args)?;
     if args.runs == 0 {
         return Err(CliError::input(anyhow!("--runs 0: expected at least 1")));
     }
@@ -233,7 +260,6 @@ pub fn run(args: Args) -> CliResult {
         })),
         relay: None,
     };
-    let cfg = PictureConfig::default();
     let rt = runtime()?;
     let result = rt
         .block_on(run_mission(&loaded, bus, opts, &cfg))
@@ -444,6 +470,7 @@ fn run_fabric_only(args: &Args, loaded: &Loaded, sc: &FabricScenario, bus: BusCh
         loaded.track_source(),
         report.wall_s
     );
+    print_policy(sc);
     print_fabric(&report);
     let json = serde_json::json!({
         "scenario": report.scenario,
@@ -541,12 +568,22 @@ fn print_answer(
         "\ntrilink run: {} — {}\nseed {}, bus {}, {:.1} s wall clock. Times are seconds after the scenario epoch.",
         sc.name, sc.description, args.seed, args.bus, r.report.wall_s
     );
+    print_policy(sc);
+    println!(
+        "tracks: simulator detections -> each nation's own tracker; fusion and warnings per nation"
+    );
     if r.truth_events.is_empty() {
         println!("Truth: no region of any nation was overflown or hit.");
     } else {
-        let ev: Vec<String> = r
-            .truth_events
-            .iter()
+        // The first event per region; a payload and its spent stage often cross the same one.
+        let mut first: BTreeMap<(&str, &str), &trilink_node::assess::RegionEvent> = BTreeMap::new();
+        for e in &r.truth_events {
+            first
+                .entry((e.nation.as_str(), e.region.as_str()))
+                .or_insert(e);
+        }
+        let ev: Vec<String> = first
+            .values()
             .map(|e| {
                 format!(
                     "{} {} {} at {:.0} s",
@@ -652,6 +689,29 @@ fn print_answer(
     print_fabric(&r.report);
     if let Some(mc) = mc {
         print_monte_carlo(mc);
+    }
+}
+
+fn print_policy(sc: &FabricScenario) {
+    println!(
+        "policy: {}",
+        sc.policy
+            .iter()
+            .map(|(o, rel)| format!("{o}→{}", rel.joined()))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    let mut relays: Vec<String> = sc
+        .relays
+        .iter()
+        .flat_map(|r| {
+            r.to.iter()
+                .map(move |to| format!("{}→{to} via {}", r.from, r.via))
+        })
+        .collect();
+    relays.sort();
+    if !relays.is_empty() {
+        println!("relay: {}", relays.join("  "));
     }
 }
 
