@@ -23,6 +23,9 @@ pub struct WarnConfig {
     /// Issue when a probability exceeds this (0.05: a public shelter warning is worth one
     /// false alarm in twenty; J-Alert's own rule is "may land or fly over").
     pub p_issue: f64,
+    /// ... on this many assessments in a row (2: one assessment's spike, such as a track just
+    /// born at a staging with a covariance of hundreds of kilometres, alarms no one) ...
+    pub issue_after: u32,
     /// Cancel only after the probability stays below this (0.01) ...
     pub p_cancel: f64,
     /// ... for this long (30 s: several track updates, so one bad update cannot cancel).
@@ -64,6 +67,7 @@ impl Default for WarnConfig {
     fn default() -> Self {
         Self {
             p_issue: 0.05,
+            issue_after: 2,
             p_cancel: 0.01,
             hold_s: 30.0,
             eval_interval_s: 2.0,
@@ -87,8 +91,9 @@ impl Default for WarnConfig {
 
 impl WarnConfig {
     /// The names [`WarnConfig::set`] accepts.
-    pub const KEYS: [&'static str; 12] = [
+    pub const KEYS: [&'static str; 13] = [
         "p_issue",
+        "issue_after",
         "p_cancel",
         "hold_s",
         "eval_interval_s",
@@ -107,6 +112,17 @@ impl WarnConfig {
     pub fn set(&mut self, key: &str, value: f64) -> Result<(), WarnError> {
         let slot = match key {
             "p_issue" => &mut self.p_issue,
+            "issue_after" => {
+                if !(value.is_finite() && (1.0..=100.0).contains(&value) && value.fract() == 0.0) {
+                    return Err(WarnError::BadConfig {
+                        key: "issue_after",
+                        value,
+                        expected: "a whole number from 1 to 100",
+                    });
+                }
+                self.issue_after = value as u32;
+                return self.check();
+            }
             "p_cancel" => &mut self.p_cancel,
             "hold_s" => &mut self.hold_s,
             "eval_interval_s" => &mut self.eval_interval_s,
@@ -122,7 +138,7 @@ impl WarnConfig {
                 return Err(WarnError::BadConfig {
                     key: "(name)",
                     value,
-                    expected: "one of p_issue, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m, boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m",
+                    expected: "one of p_issue, issue_after, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m, boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m",
                 })
             }
         };
@@ -229,6 +245,8 @@ pub struct Warner {
     tracks: BTreeMap<u64, TrackMemory>,
     active: BTreeMap<Key, Active>,
     serials: BTreeMap<Key, u32>,
+    /// Assessments in a row above `p_issue` of warnings not yet issued.
+    above: BTreeMap<Key, u32>,
     warned: BTreeSet<u64>,
     ended: BTreeSet<u64>,
     resumed_until_s: Option<f64>,
@@ -263,6 +281,7 @@ impl Warner {
             tracks: BTreeMap::new(),
             active: BTreeMap::new(),
             serials: BTreeMap::new(),
+            above: BTreeMap::new(),
             warned: BTreeSet::new(),
             ended: BTreeSet::new(),
             resumed_until_s: None,
@@ -597,7 +616,7 @@ impl Warner {
         // One launch warning per nation at a time: a second track (a spent stage, a track the
         // picture split) joins the one in force rather than alarming the public again.
         let launch_in_force = self.active.keys().any(|k| k.1 == Kind::Launch);
-        if !launch_in_force && p_any > self.cfg.p_issue {
+        if !launch_in_force && self.confirmed(&launch_key, p_any > self.cfg.p_issue) {
             let id = self.new_id(&launch_key);
             let row = self.row(
                 now_s,
@@ -669,6 +688,22 @@ impl Warner {
             }
         }
         rows
+    }
+
+    /// Counts an assessment above the issue threshold; true once `issue_after` in a row.
+    fn confirmed(&mut self, key: &Key, above: bool) -> bool {
+        if !above {
+            self.above.remove(key);
+            return false;
+        }
+        let n = self.above.entry(key.clone()).or_insert(0);
+        *n += 1;
+        if *n >= self.cfg.issue_after.max(1) {
+            self.above.remove(key);
+            true
+        } else {
+            false
+        }
     }
 
     fn open(&mut self, key: Key, row: &WarningRow) {
@@ -744,7 +779,7 @@ impl Warner {
         }
         // Likewise one warning per region and kind: another track's warning already says it.
         let covered = self.active.keys().any(|k| k.1 == key.1 && k.2 == key.2);
-        if may_issue && !covered && p > cfg.p_issue {
+        if may_issue && !covered && self.confirmed(key, p > cfg.p_issue) {
             let id = self.new_id(key);
             let row = self.row(
                 now_s,

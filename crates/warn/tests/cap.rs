@@ -20,6 +20,7 @@ fn every_kind_and_state() -> (Warner, Vec<WarningRow>) {
         &scenario_regions(),
         WarnConfig {
             eval_interval_s: 0.0,
+            issue_after: 1,
             ..WarnConfig::default()
         },
     )

@@ -149,6 +149,7 @@ fn step(w: &mut Warner, now: f64, e: &TrackEstimate) -> Vec<WarningRow> {
 fn cfg() -> WarnConfig {
     WarnConfig {
         eval_interval_s: 0.0,
+        issue_after: 1,
         ..WarnConfig::default()
     }
 }
@@ -398,4 +399,38 @@ fn the_csv_header_is_exactly_the_contract_and_rows_round_trip() {
         "{launch}"
     );
     assert_eq!(read_csv(&file).expect("parse"), rows);
+}
+
+#[test]
+fn a_single_assessment_above_the_threshold_alarms_no_one_when_two_are_required() {
+    let two = WarnConfig {
+        eval_interval_s: 0.0,
+        issue_after: 2,
+        ..WarnConfig::default()
+    };
+    let mut w = Warner::new("JP", &scenario_regions(), two).expect("warner");
+    let inside = aimed(400.0, 40.85, 140.75, 700.0, 10_000.0);
+    let far = aimed(402.0, 30.0, 160.0, 700.0, 10_000.0);
+    // Above, then below: the spike is forgotten.
+    assert!(step(&mut w, 400.0, &inside).is_empty());
+    assert!(step(&mut w, 402.0, &far).is_empty());
+    assert!(step(&mut w, 404.0, &inside).is_empty());
+    // Twice in a row: issued.
+    let rows = step(&mut w, 406.0, &inside);
+    assert_eq!(
+        kinds(&rows, Kind::Impact, State::Issued).len(),
+        1,
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn journal_lines_read_back_as_the_rows_they_were() {
+    let rows = run("JP", "hwasong-12", 60.0, true);
+    assert!(!rows.is_empty());
+    let lines: Vec<String> = rows.iter().map(trilink_warn::csv_line).collect();
+    assert!(lines.iter().all(|l| !l.contains('\n')));
+    let back =
+        trilink_warn::parse_csv_lines(std::path::Path::new("journal"), &lines).expect("parse");
+    assert_eq!(back, rows);
 }
