@@ -20,11 +20,13 @@ use crate::WarnError;
 /// tuned over Monte Carlo seeds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarnConfig {
-    /// Issue when a probability exceeds this (0.05: a public shelter warning is worth one
-    /// false alarm in twenty; J-Alert's own rule is "may land or fly over").
+    /// Issue when a probability exceeds this (0.2, tuned over Monte Carlo seeds of every
+    /// built-in, docs/benchmarks/warnings.md: at 0.05 the tracker's over-covering impact
+    /// ellipses warned prefectures next to the path).
     pub p_issue: f64,
-    /// ... on this many assessments in a row (2: one assessment's spike, such as a track just
-    /// born at a staging with a covariance of hundreds of kilometres, alarms no one) ...
+    /// ... on this many assessments in a row (3, about 6 s: one assessment's spike, such as a
+    /// track just born at a staging with a covariance of hundreds of kilometres, alarms no
+    /// one) ...
     pub issue_after: u32,
     /// Cancel only after the probability stays below this (0.01) ...
     pub p_cancel: f64,
@@ -53,7 +55,8 @@ pub struct WarnConfig {
     /// exceeds this is boosting even if its phase is unspecified (m/s²).
     pub boost_accel_mps2: f64,
     /// While boosting, the reach corridor flies the present state with its speed multiplied by
-    /// 1 + this ...
+    /// 1 + this (0 by default: measured, a gain of 0.5 warned Japan ~18 s earlier on hwasong-12
+    /// but falsely on most shared SRBM runs, docs/benchmarks/warnings.md) ...
     pub boost_speed_gain: f64,
     /// ... but not above this speed (m/s).
     pub boost_max_speed_mps: f64,
@@ -66,8 +69,8 @@ pub struct WarnConfig {
 impl Default for WarnConfig {
     fn default() -> Self {
         Self {
-            p_issue: 0.05,
-            issue_after: 2,
+            p_issue: 0.2,
+            issue_after: 3,
             p_cancel: 0.01,
             hold_s: 30.0,
             eval_interval_s: 2.0,
@@ -81,7 +84,7 @@ impl Default for WarnConfig {
             max_flight_s: 4000.0,
             min_semi_axis_m: 2000.0,
             boost_accel_mps2: 5.0,
-            boost_speed_gain: 0.5,
+            boost_speed_gain: 0.0,
             boost_max_speed_mps: 7500.0,
             boost_heading_sigma_deg: 3.0,
             landed_max_alt_m: 20_000.0,

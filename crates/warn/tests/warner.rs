@@ -10,8 +10,29 @@ use trilink_warn::{
 /// Runs a whole flight through a nation's warner, one estimate a second from `first_s`, and
 /// ends the track at its last estimate.
 fn run(nation: &str, class: &str, first_s: f64, with_impact: bool) -> Vec<WarningRow> {
+    run_with(nation, class, first_s, with_impact, corridor())
+}
+
+/// The rule with the boost corridor on (gain 0.5) and a low threshold: what these tests were
+/// written against, and what `--warn boost_speed_gain=0.5 --warn p_issue=0.05` gives.
+fn corridor() -> WarnConfig {
+    WarnConfig {
+        p_issue: 0.05,
+        issue_after: 2,
+        boost_speed_gain: 0.5,
+        ..WarnConfig::default()
+    }
+}
+
+fn run_with(
+    nation: &str,
+    class: &str,
+    first_s: f64,
+    with_impact: bool,
+    cfg: WarnConfig,
+) -> Vec<WarningRow> {
     let t = truth(class);
-    let mut w = Warner::new(nation, &scenario_regions(), WarnConfig::default()).expect("warner");
+    let mut w = Warner::new(nation, &scenario_regions(), cfg).expect("warner");
     let mut rows = Vec::new();
     let end = t.traj.t_end_s() - 0.5;
     let mut now = first_s;
@@ -92,8 +113,8 @@ fn an_srbm_landing_in_the_sea_of_japan_warns_no_one() {
 #[test]
 fn the_boost_corridor_warns_a_nation_the_missile_heads_for_and_not_one_it_heads_away_from() {
     let t = truth("hwasong-12");
-    let jp = Warner::new("JP", &scenario_regions(), WarnConfig::default()).expect("warner");
-    let kr = Warner::new("KR", &scenario_regions(), WarnConfig::default()).expect("warner");
+    let jp = Warner::new("JP", &scenario_regions(), corridor()).expect("warner");
+    let kr = Warner::new("KR", &scenario_regions(), corridor()).expect("warner");
     let e = estimate(&t, 110.0, false);
     let a = jp.assess(&e, None);
     assert!(a.boosting);
@@ -150,7 +171,23 @@ fn cfg() -> WarnConfig {
     WarnConfig {
         eval_interval_s: 0.0,
         issue_after: 1,
+        p_issue: 0.05,
         ..WarnConfig::default()
+    }
+}
+
+#[test]
+fn with_the_default_rule_an_irbm_over_aomori_warns_japan_before_the_overflight_and_no_one_else() {
+    let jp = run_with("JP", "hwasong-12", 80.0, true, WarnConfig::default());
+    let over: Vec<&WarningRow> = kinds(&jp, Kind::Overflight, State::Issued);
+    assert!(
+        over.iter().any(|r| r.region.as_deref() == Some("Aomori") && r.time_s < 390.0),
+        "{jp:#?}"
+    );
+    assert_eq!(kinds(&jp, Kind::Launch, State::Issued).len(), 1, "{jp:#?}");
+    assert!(run_with("KR", "hwasong-12", 80.0, true, WarnConfig::default()).is_empty());
+    for first in [10.0, 25.0] {
+        assert!(run_with("JP", "kn-23", first, true, WarnConfig::default()).is_empty());
     }
 }
 
