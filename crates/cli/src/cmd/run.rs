@@ -100,6 +100,12 @@ pub struct Args {
     /// beta_kg_m2, landed_max_alt_m (docs/decisions/0801).
     #[arg(long = "warn", value_name = "KEY=VALUE")]
     pub warn: Vec<String>,
+
+    /// Override a setting of fusion, e.g. `--fuse error_floor_position_m=150` (repeatable):
+    /// error_floor_position_m, error_floor_velocity_mps, gate_probability, max_age_s
+    /// (docs/decisions/0701).
+    #[arg(long = "fuse", value_name = "KEY=VALUE")]
+    pub fuse: Vec<String>,
 }
 
 fn picture_config(args: &Args) -> Result<PictureConfig, CliError> {
@@ -117,6 +123,25 @@ fn picture_config(args: &Args) -> Result<PictureConfig, CliError> {
         cfg.warn
             .set(k.trim(), value)
             .map_err(|e| CliError::input(anyhow!("--warn {kv:?}: {e}")))?;
+    }
+    for kv in &args.fuse {
+        let bad = |why: &str| CliError::input(anyhow!("--fuse {kv:?}: {why}"));
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| bad("expected KEY=VALUE, e.g. error_floor_position_m=150"))?;
+        let value: f64 = v.trim().parse().map_err(|_| bad("not a number"))?;
+        let f = &mut cfg.fusion;
+        let (slot, ok) = match k.trim() {
+            "error_floor_position_m" => (&mut f.error_floor_position_m, (0.0..=1e6).contains(&value)),
+            "error_floor_velocity_mps" => (&mut f.error_floor_velocity_mps, (0.0..=1e4).contains(&value)),
+            "gate_probability" => (&mut f.gate_probability, value > 0.5 && value < 1.0),
+            "max_age_s" => (&mut f.max_age_s, value > 0.0 && value <= 3600.0),
+            _ => return Err(bad("unknown key; expected error_floor_position_m, error_floor_velocity_mps, gate_probability or max_age_s")),
+        };
+        if !ok {
+            return Err(bad("out of range (floors >= 0, gate_probability in (0.5, 1), max_age_s in (0, 3600])"));
+        }
+        *slot = value;
     }
     Ok(cfg)
 }
