@@ -10,7 +10,7 @@ mod exit;
 
 const EXAMPLES: &str = "\
 Examples:
-  trilink run                                   # the main job: who is warned, when, and what sharing gains
+  trilink run                                   # who is warned, when, and what sharing gains
   trilink run hwasong-15 --runs 20 --seed 1     # the same over 20 Monte Carlo seeds
   trilink simulate hwasong-12 --out out/h12     # sensors, detections, truth and labels as CSV
   trilink track out/h12                         # tracks, impact and launch points from detections

@@ -335,3 +335,28 @@ fn nats_config_cluster_writes_one_server_per_nation_with_routes_to_the_others() 
         );
     }
 }
+
+#[test]
+fn help_teaches_with_examples_each_on_its_own_line() {
+    let top = trilink().arg("--help").assert().success();
+    let top = String::from_utf8(top.get_output().stdout.clone()).unwrap();
+    assert!(
+        top.contains("Examples:") && top.contains("\n  trilink run "),
+        "{top}"
+    );
+    let fit = trilink().args(["fit", "--help"]).assert().success();
+    let fit = String::from_utf8(fit.get_output().stdout.clone()).unwrap();
+    assert!(
+        fit.contains("\n  trilink fit hwasong-18\n  trilink fit --all"),
+        "{fit}"
+    );
+    let nats = trilink().args(["nats-config", "--help"]).assert().success();
+    let nats = String::from_utf8(nats.get_output().stdout.clone()).unwrap();
+    assert!(
+        nats.contains("\n  nats-server -c nats/nats-server.conf &\n"),
+        "{nats}"
+    );
+    let run = trilink().args(["run", "--help"]).assert().success();
+    let run = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    assert!(run.contains("--runs 20") && run.contains("--warn"), "{run}");
+}

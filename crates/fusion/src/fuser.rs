@@ -239,6 +239,111 @@ fn mahalanobis2(delta: &Vector6<f64>, s: &Matrix6<f64>) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
+/// A grid over the system tracks' fused positions so that the duplicate check looks only at
+/// tracks that could pass its gate: with a thousand objects, checking every pair on every
+/// update was half of a raid's run time. Each track gets a radius that bounds what
+/// [`surely_apart`] allows it (its gate ellipsoid's reach plus what its speed covers over the
+/// spread of the tracks' times); two tracks whose radii sum below their distance are surely
+/// apart, so with cells as wide as twice the largest ordinary radius a pair that matters sits
+/// in neighbouring cells. Tracks with an unusually wide radius are checked against all.
+struct Neighbourhood {
+    cell_m: f64,
+    cells: std::collections::HashMap<(i64, i64, i64), Vec<u64>>,
+    wide: Vec<u64>,
+    all: Vec<u64>,
+    wide_radius_m: f64,
+}
+
+impl Neighbourhood {
+    /// Radius above which a track goes to the always-checked list (m): small enough that a
+    /// raid's thousand tracks spread over several cells, large enough that few are wide.
+    const WIDE_M: f64 = 25_000.0;
+
+    fn speed(e: &TrackEstimate) -> f64 {
+        (3..6).map(|i| e.state[i] * e.state[i]).sum::<f64>().sqrt()
+    }
+
+    /// With `t_ref` the newest track time and `v_max` the fastest track's speed,
+    /// `(v_a + v_b)|t_a − t_b| ≤ 2 v_max (|t_a − t_ref| + |t_b − t_ref|)` and
+    /// `sqrt(gate (tr_a + tr_b)) ≤ sqrt(gate tr_a) + sqrt(gate tr_b)`, so two radii add up to
+    /// at least surely_apart's reach (its 1 km constant split in two), while a track updated
+    /// just now keeps a small radius however stale the others are.
+    fn radius(e: &TrackEstimate, gate: f64, t_ref: f64, v_max: f64) -> f64 {
+        let tr: f64 = (0..3).map(|i| e.covariance[i][i]).sum();
+        1.5 * (gate * tr).sqrt() + 2.0 * v_max * (t_ref - e.time_s).abs() + 500.0
+    }
+
+    fn of(tracks: &BTreeMap<u64, SystemTrack>, gate: f64) -> Self {
+        let t_ref = tracks
+            .values()
+            .map(|t| t.fused.time_s)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let v_max = tracks
+            .values()
+            .map(|t| Self::speed(&t.fused))
+            .fold(0.0, f64::max);
+        let radii: Vec<(u64, f64)> = tracks
+            .iter()
+            .map(|(&id, t)| (id, Self::radius(&t.fused, gate, t_ref, v_max)))
+            .collect();
+        let ordinary = radii
+            .iter()
+            .map(|r| r.1)
+            .filter(|r| r.is_finite() && *r <= Self::WIDE_M)
+            .fold(1_000.0, f64::max);
+        let cell_m = 2.0 * ordinary;
+        let mut cells: std::collections::HashMap<(i64, i64, i64), Vec<u64>> =
+            std::collections::HashMap::new();
+        let mut wide = Vec::new();
+        for (id, r) in &radii {
+            let e = &tracks[id].fused;
+            match Self::cell(e, cell_m) {
+                Some(c) if *r <= Self::WIDE_M => cells.entry(c).or_default().push(*id),
+                _ => wide.push(*id),
+            }
+        }
+        Neighbourhood {
+            cell_m,
+            cells,
+            wide,
+            all: tracks.keys().copied().collect(),
+            wide_radius_m: Self::WIDE_M,
+        }
+    }
+
+    fn cell(e: &TrackEstimate, cell_m: f64) -> Option<(i64, i64, i64)> {
+        let c = |v: f64| {
+            let k = (v / cell_m).floor();
+            (k.is_finite() && k.abs() < 1e12).then_some(k as i64)
+        };
+        Some((c(e.state[0])?, c(e.state[1])?, c(e.state[2])?))
+    }
+
+    /// Every track that could pass the gate with track `id` at `e` (a superset).
+    fn around(&self, id: u64, e: &TrackEstimate) -> Vec<u64> {
+        let wide_self = self.wide.contains(&id)
+            || Self::cell(e, self.cell_m).is_none()
+            || self.cell_m > 2.0 * self.wide_radius_m;
+        if wide_self {
+            return self.all.clone();
+        }
+        let Some((x, y, z)) = Self::cell(e, self.cell_m) else {
+            return self.all.clone();
+        };
+        let mut out = self.wide.clone();
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                for dz in -1..=1 {
+                    if let Some(ids) = self.cells.get(&(x + dx, y + dy, z + dz)) {
+                        out.extend_from_slice(ids);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A cheap test that two estimates cannot pass a χ² gate `gate` at any alignment: the
 /// position part of a 6-dof Mahalanobis distance is at least `|Δp|² / tr(S_pp)`; the speeds
 /// over the time difference bound what alignment can close.
@@ -339,26 +444,27 @@ impl<A: Associator> Fuser<A> {
     /// `max_age_s` are aged out first.
     pub fn ingest(&mut self, now_s: f64, batch: &[Contribution]) -> Ingested {
         let floored: Vec<Contribution>;
-        let batch = if self.cfg.error_floor_position_m > 0.0 || self.cfg.error_floor_velocity_mps > 0.0 {
-            floored = batch
-                .iter()
-                .map(|c| {
-                    let mut c = c.clone();
-                    let (p, v) = (
-                        self.cfg.error_floor_position_m.powi(2),
-                        self.cfg.error_floor_velocity_mps.powi(2),
-                    );
-                    for i in 0..3 {
-                        c.estimate.covariance[i][i] += p;
-                        c.estimate.covariance[i + 3][i + 3] += v;
-                    }
-                    c
-                })
-                .collect();
-            &floored[..]
-        } else {
-            batch
-        };
+        let batch =
+            if self.cfg.error_floor_position_m > 0.0 || self.cfg.error_floor_velocity_mps > 0.0 {
+                floored = batch
+                    .iter()
+                    .map(|c| {
+                        let mut c = c.clone();
+                        let (p, v) = (
+                            self.cfg.error_floor_position_m.powi(2),
+                            self.cfg.error_floor_velocity_mps.powi(2),
+                        );
+                        for i in 0..3 {
+                            c.estimate.covariance[i][i] += p;
+                            c.estimate.covariance[i + 3][i + 3] += v;
+                        }
+                        c
+                    })
+                    .collect();
+                &floored[..]
+            } else {
+                batch
+            };
         let mut out = Ingested {
             ended: self.age_out(now_s),
             ..Default::default()
@@ -807,16 +913,22 @@ impl<A: Associator> Fuser<A> {
         out: &mut Ingested,
     ) {
         let mut passes: BTreeSet<(u64, u64)> = BTreeSet::new();
-        let mut checked: BTreeSet<(u64, u64)> = BTreeSet::new();
+        let mut checked: std::collections::HashSet<(u64, u64)> = std::collections::HashSet::new();
+        let near = Neighbourhood::of(&self.tracks, self.merge_gate);
         for &a in touched {
             let Some(ta) = self.tracks.get(&a) else {
                 continue;
             };
-            for (&b, tb) in &self.tracks {
+            for b in near.around(a, &ta.fused) {
+                let Some(tb) = self.tracks.get(&b) else {
+                    continue;
+                };
                 let pair = (a.min(b), a.max(b));
+                // Surely-apart pairs stay out of `checked`: the retain below ends their
+                // streaks all the same, and the set stays as small as the close pairs.
                 if a == b
-                    || !checked.insert(pair)
                     || surely_apart(&ta.fused, &tb.fused, self.merge_gate)
+                    || !checked.insert(pair)
                 {
                     continue;
                 }
@@ -850,6 +962,10 @@ impl<A: Associator> Fuser<A> {
                 self.merge_streak.remove(pair);
             }
         }
+        // A pair the neighbourhood left out is surely apart: its streak ends as if checked.
+        self.merge_streak.retain(|pair, _| {
+            !(touched.contains(&pair.0) || touched.contains(&pair.1)) || checked.contains(pair)
+        });
         let due: Vec<(u64, u64)> = self
             .merge_streak
             .iter()
@@ -916,5 +1032,69 @@ impl<A: Associator> Fuser<A> {
             new: after,
             cause: RenumberCause::Merged,
         });
+    }
+}
+
+#[cfg(test)]
+mod neighbourhood_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn track(rng: &mut rand_chacha::ChaCha8Rng, id: u64) -> SystemTrack {
+        let mut cov = [[0.0; 6]; 6];
+        let sigma: f64 = 10f64.powf(rng.random_range(1.0..4.5));
+        for (i, row) in cov.iter_mut().enumerate() {
+            row[i] = if i < 3 { sigma * sigma } else { 25.0 };
+        }
+        let fused = TrackEstimate {
+            track_number: id,
+            time_s: rng.random_range(0.0..15.0),
+            state: [
+                rng.random_range(-3.5e6..-3.0e6),
+                rng.random_range(3.5e6..4.0e6),
+                rng.random_range(3.9e6..4.4e6),
+                rng.random_range(-3e3..3e3),
+                rng.random_range(-3e3..3e3),
+                rng.random_range(-3e3..3e3),
+            ],
+            covariance: cov,
+            quality: 1.0,
+            phase: trilink_domain::FlightPhase::Midcourse,
+            launch: None,
+            impact: None,
+        };
+        SystemTrack {
+            ctn: id,
+            fused,
+            contributors: BTreeSet::new(),
+            members: BTreeMap::new(),
+            first_time_s: 0.0,
+            updated_s: 0.0,
+            proposals: BTreeMap::new(),
+            watch: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_grid_never_leaves_out_a_pair_the_gate_could_pass() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let gate = chi2_quantile(DOF, 0.5);
+        let tracks: BTreeMap<u64, SystemTrack> =
+            (1..=400).map(|id| (id, track(&mut rng, id))).collect();
+        let near = Neighbourhood::of(&tracks, gate);
+        let mut close = 0;
+        for (a, ta) in &tracks {
+            let around: BTreeSet<u64> = near.around(*a, &ta.fused).into_iter().collect();
+            for (b, tb) in &tracks {
+                if a != b && !surely_apart(&ta.fused, &tb.fused, gate) {
+                    close += 1;
+                    assert!(around.contains(b), "{a} and {b} may pass but were left out");
+                }
+            }
+        }
+        assert!(
+            close > 0,
+            "the fixture has no close pairs: it tests nothing"
+        );
     }
 }

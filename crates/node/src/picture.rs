@@ -294,8 +294,11 @@ pub fn build(
             &mut pic.warnings,
         );
         let mut pictures = Vec::new();
+        // One look-up table per batch: a thousand updates must not each scan the picture.
+        let by_ctn: std::collections::HashMap<u64, &trilink_fusion::SystemTrack> =
+            fuser.system_tracks().map(|t| (t.ctn, t)).collect();
         for &ctn in &got.updated {
-            let Some(st) = fuser.system_track(ctn) else {
+            let Some(st) = by_ctn.get(&ctn).copied() else {
                 continue;
             };
             let key = *key_of.entry(ctn).or_insert(ctn);

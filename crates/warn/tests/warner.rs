@@ -181,7 +181,8 @@ fn with_the_default_rule_an_irbm_over_aomori_warns_japan_before_the_overflight_a
     let jp = run_with("JP", "hwasong-12", 80.0, true, WarnConfig::default());
     let over: Vec<&WarningRow> = kinds(&jp, Kind::Overflight, State::Issued);
     assert!(
-        over.iter().any(|r| r.region.as_deref() == Some("Aomori") && r.time_s < 390.0),
+        over.iter()
+            .any(|r| r.region.as_deref() == Some("Aomori") && r.time_s < 390.0),
         "{jp:#?}"
     );
     assert_eq!(kinds(&jp, Kind::Launch, State::Issued).len(), 1, "{jp:#?}");

@@ -139,7 +139,9 @@ fn picture_config(args: &Args) -> Result<PictureConfig, CliError> {
             _ => return Err(bad("unknown key; expected error_floor_position_m, error_floor_velocity_mps, gate_probability or max_age_s")),
         };
         if !ok {
-            return Err(bad("out of range (floors >= 0, gate_probability in (0.5, 1), max_age_s in (0, 3600])"));
+            return Err(bad(
+                "out of range (floors >= 0, gate_probability in (0.5, 1), max_age_s in (0, 3600])",
+            ));
         }
         *slot = value;
     }
@@ -286,10 +288,16 @@ pub fn run(args: Args) -> CliResult {
         relay: None,
     };
     let rt = runtime()?;
+    let started = std::time::Instant::now();
     let result = rt
         .block_on(run_mission(&loaded, bus, opts, &cfg))
         .context("running the nodes")?;
     progress.done();
+    eprintln!(
+        "fabric {:.1} s, fusion and warnings {:.1} s; writing files...",
+        result.report.wall_s,
+        started.elapsed().as_secs_f64() - result.report.wall_s
+    );
     let Loaded::Simulated { out, .. } = &loaded else {
         return Err(CliError::Other(anyhow!("simulated scenario expected")));
     };
