@@ -560,7 +560,7 @@ impl<A: Associator> Fuser<A> {
         for &id in &touched {
             self.refuse(id, &fresh, &mut out);
         }
-        self.merge_duplicates(&touched, &fresh, &mut out);
+        self.merge_duplicates(&touched, &mut out);
         self.resolve_collisions(&mut out);
         out.updated = touched
             .iter()
@@ -904,14 +904,9 @@ impl<A: Associator> Fuser<A> {
     }
 
     /// Two system tracks whose fused estimates pass the tight gate for `merge_after_updates`
-    /// consecutive updates are one object, unless one source is updating a member in each
-    /// (one tracker holding two tracks at once sees two objects).
-    fn merge_duplicates(
-        &mut self,
-        touched: &BTreeSet<u64>,
-        fresh: &BTreeSet<MemberKey>,
-        out: &mut Ingested,
-    ) {
+    /// consecutive updates are one object, unless one source holds a member in each (one
+    /// tracker holding two tracks at once sees two objects).
+    fn merge_duplicates(&mut self, touched: &BTreeSet<u64>, out: &mut Ingested) {
         let mut passes: BTreeSet<(u64, u64)> = BTreeSet::new();
         let mut checked: std::collections::HashSet<(u64, u64)> = std::collections::HashSet::new();
         let near = Neighbourhood::of(&self.tracks, self.merge_gate);
@@ -932,12 +927,11 @@ impl<A: Associator> Fuser<A> {
                 {
                     continue;
                 }
+                // A source that holds a live track in each says they are two objects (a
+                // payload and its spent stage, a few hundred metres apart): never merged while
+                // it does. A source that re-initiated one object lets its old track age out.
                 let sources = |t: &SystemTrack| -> BTreeSet<Nation> {
-                    t.members
-                        .keys()
-                        .filter(|k| fresh.contains(k))
-                        .map(|k| k.0)
-                        .collect()
+                    t.members.keys().map(|k| k.0).collect()
                 };
                 if !sources(ta).is_disjoint(&sources(tb)) {
                     continue;
