@@ -108,6 +108,24 @@ fn us_report(t: f64, offset_m: f64) -> TrackReport {
     TrackReport::from_estimate(&estimate(9, t, offset_m), Provenance::default())
 }
 
+/// Japan's shared picture, without truth.
+fn japan_shared(
+    sc: &FabricScenario,
+    mine: &[NationalTrack],
+    frames: &[AlliedFrame],
+) -> trilink_node::picture::Picture {
+    build(
+        sc,
+        &PictureConfig::default(),
+        n("JP"),
+        Mode::Shared,
+        mine,
+        frames,
+        &|_| None,
+    )
+    .unwrap()
+}
+
 #[test]
 fn an_allied_report_far_from_the_fused_track_is_gated_out_and_kept_for_the_journal() {
     let sc = FabricScenario::builtin_default();
@@ -120,16 +138,7 @@ fn an_allied_report_far_from_the_fused_track_is_gated_out_and_kept_for_the_journ
             frame(n("US"), i as u64 + 1, vec![us_report(t, off)])
         })
         .collect();
-    let p = build(
-        &sc,
-        &PictureConfig::default(),
-        n("JP"),
-        Mode::Shared,
-        &mine,
-        &frames,
-        &|_| None,
-    )
-    .unwrap();
+    let p = japan_shared(&sc, &mine, &frames);
     let gated: Vec<_> = p.gated_out.iter().filter(|g| g.source == n("US")).collect();
     assert!(!gated.is_empty(), "the jump was fused");
     assert!(gated.iter().all(|g| g.available_s >= 20.0), "{gated:?}");
@@ -159,16 +168,7 @@ fn an_ally_that_falls_silent_ages_out_and_the_picture_goes_on() {
     let frames: Vec<AlliedFrame> = (0..10)
         .map(|i| frame(n("US"), i + 1, vec![us_report(i as f64, 0.0)]))
         .collect();
-    let p = build(
-        &sc,
-        &PictureConfig::default(),
-        n("JP"),
-        Mode::Shared,
-        &mine,
-        &frames,
-        &|_| None,
-    )
-    .unwrap();
+    let p = japan_shared(&sc, &mine, &frames);
     let early = p
         .fused
         .iter()

@@ -275,18 +275,7 @@ pub fn run(args: Args) -> CliResult {
     if matches!(loaded, Loaded::Synthetic(_)) {
         return run_fabric_only(&args, &loaded, &sc, bus);
     }
-    let progress = Progress::new(sc.duration_s.ceil() as u64, "scenario t (s)");
-    let p2 = progress.clone();
-    let opts = RunOptions {
-        speed: args.speed,
-        out_dir: Some(args.out.clone()),
-        sync: sync_policy(&args.sync),
-        seed: args.seed,
-        progress: Some(Box::new(move |t_s| {
-            p2.set(t_s.max(0.0) as u64, "scenario t (s)")
-        })),
-        relay: None,
-    };
+    let (progress, opts) = paced_options(&args, &sc);
     let rt = runtime()?;
     let started = std::time::Instant::now();
     let result = rt
@@ -477,8 +466,8 @@ fn journal_picture(
     Ok(())
 }
 
-/// The fabric demonstration without simulator or tracker (`trilink run synthetic`).
-fn run_fabric_only(args: &Args, loaded: &Loaded, sc: &FabricScenario, bus: BusChoice) -> CliResult {
+/// The run's options with a progress bar over the scenario's duration.
+fn paced_options(args: &Args, sc: &FabricScenario) -> (Arc<Progress>, RunOptions) {
     let progress = Progress::new(sc.duration_s.ceil() as u64, "scenario t (s)");
     let p2 = progress.clone();
     let opts = RunOptions {
@@ -491,6 +480,12 @@ fn run_fabric_only(args: &Args, loaded: &Loaded, sc: &FabricScenario, bus: BusCh
         })),
         relay: None,
     };
+    (progress, opts)
+}
+
+/// The fabric demonstration without simulator or tracker (`trilink run synthetic`).
+fn run_fabric_only(args: &Args, loaded: &Loaded, sc: &FabricScenario, bus: BusChoice) -> CliResult {
+    let (progress, opts) = paced_options(args, sc);
     let rt = runtime()?;
     let sources = loaded.sources(args.seed).map_err(CliError::input)?;
     let report = rt
