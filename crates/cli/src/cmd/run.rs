@@ -593,7 +593,7 @@ fn print_answer(
     mc: Option<&serde_json::Value>,
 ) {
     println!(
-        "\ntrilink run: {} — {}\nseed {}, bus {}, {:.1} s wall clock. Times are seconds after the scenario epoch.",
+        "\ntrilink run: {} — {}\nseed {}, bus {}, the fabric ran {:.1} s of wall clock. Times are seconds after the scenario epoch.",
         sc.name, sc.description, args.seed, args.bus, r.report.wall_s
     );
     print_policy(sc);
