@@ -172,7 +172,7 @@ pub fn write(
     let input = ReportInput {
         title: format!("{} — {}", sc.name, sc.description),
         subtitle: format!(
-            "seed {}, bus {}, {:.1} s wall clock; times in seconds after the epoch ({})",
+            "seed {}, bus {}, the fabric ran {:.1} s of wall clock; times in seconds after the epoch ({})",
             summary["seed"],
             summary["bus"].as_str().unwrap_or("?"),
             r.report.wall_s,
