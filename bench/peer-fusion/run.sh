@@ -25,17 +25,9 @@ if [[ "${1:-}" =~ ^[0-9]+$ ]]; then RUNS=$1; shift; fi
 if [ $# -eq 0 ]; then set -- kn-23 salvo hwasong-12 chollima-1 hwasong-15 hwasong-18; fi
 
 # 1. venv, idempotent (shared with bench/peer).
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "[peer-fusion] creating $VENV" >&2
-  "${PYTHON:-python3}" -m venv "$VENV"
-fi
-stamp="$VENV/.peer-requirements.sha256"
-want=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-  echo "[peer-fusion] installing pinned requirements into $VENV" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$want" > "$stamp"
-fi
+TAG=peer-fusion
+# shellcheck source=bench/peer/venv.sh
+source "$ROOT/bench/peer/venv.sh"
 
 # 2. trilink release binary: built only when missing.
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}

@@ -38,17 +38,9 @@ for a in "$@"; do
 done
 
 # 1. venv, idempotent: reinstall only when requirements.txt differs from the last install.
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "[peer] creating $VENV" >&2
-  "${PYTHON:-python3}" -m venv "$VENV"
-fi
-stamp="$VENV/.peer-requirements.sha256"
-want=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-  echo "[peer] installing pinned requirements into $VENV" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$want" > "$stamp"
-fi
+TAG=peer
+# shellcheck source=bench/peer/venv.sh
+source "$ROOT/bench/peer/venv.sh"
 
 # 2. trilink release binary.
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
