@@ -58,8 +58,11 @@ pub struct WarnConfig {
     /// 1 + this (0 by default: measured, a gain of 0.5 warned Japan ~18 s earlier on hwasong-12
     /// but falsely on most shared SRBM runs, docs/benchmarks/warnings.md) ...
     pub boost_speed_gain: f64,
-    /// ... but not above this speed (m/s).
+    /// ... but not above this speed (m/s) ...
     pub boost_max_speed_mps: f64,
+    /// ... and only for a track still boosting this long after its estimated launch (s): the
+    /// burn itself says the missile is longer-ranged than an SRBM.
+    pub boost_corridor_after_s: f64,
     /// One-sigma heading error of the corridor (degrees).
     pub boost_heading_sigma_deg: f64,
     /// A track that ends at or below this height has landed (m).
@@ -86,6 +89,7 @@ impl Default for WarnConfig {
             boost_accel_mps2: 5.0,
             boost_speed_gain: 0.0,
             boost_max_speed_mps: 7500.0,
+            boost_corridor_after_s: 0.0,
             boost_heading_sigma_deg: 3.0,
             landed_max_alt_m: 20_000.0,
         }
@@ -94,7 +98,7 @@ impl Default for WarnConfig {
 
 impl WarnConfig {
     /// The names [`WarnConfig::set`] accepts.
-    pub const KEYS: [&'static str; 13] = [
+    pub const KEYS: [&'static str; 14] = [
         "p_issue",
         "issue_after",
         "p_cancel",
@@ -105,6 +109,7 @@ impl WarnConfig {
         "boost_accel_mps2",
         "boost_speed_gain",
         "boost_max_speed_mps",
+        "boost_corridor_after_s",
         "boost_heading_sigma_deg",
         "beta_kg_m2",
         "landed_max_alt_m",
@@ -134,6 +139,7 @@ impl WarnConfig {
             "boost_accel_mps2" => &mut self.boost_accel_mps2,
             "boost_speed_gain" => &mut self.boost_speed_gain,
             "boost_max_speed_mps" => &mut self.boost_max_speed_mps,
+            "boost_corridor_after_s" => &mut self.boost_corridor_after_s,
             "boost_heading_sigma_deg" => &mut self.boost_heading_sigma_deg,
             "beta_kg_m2" => &mut self.beta_kg_m2,
             "landed_max_alt_m" => &mut self.landed_max_alt_m,
@@ -141,7 +147,7 @@ impl WarnConfig {
                 return Err(WarnError::BadConfig {
                     key: "(name)",
                     value,
-                    expected: "one of p_issue, issue_after, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m, boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m",
+                    expected: "one of p_issue, issue_after, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m, boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_corridor_after_s, boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m",
                 })
             }
         };
@@ -171,6 +177,7 @@ impl WarnConfig {
             ("update_centre_fraction", self.update_centre_fraction),
             ("min_semi_axis_m", self.min_semi_axis_m),
             ("boost_speed_gain", self.boost_speed_gain),
+            ("boost_corridor_after_s", self.boost_corridor_after_s),
             ("boost_heading_sigma_deg", self.boost_heading_sigma_deg),
         ] {
             if !(value.is_finite() && value >= 0.0) {
@@ -471,7 +478,13 @@ impl Warner {
             Some((_, _, _, e)) => e.sigma_along(cross_track(&path)).max(sigma_start),
             None => sigma_start.max(cfg.min_semi_axis_m),
         };
-        let reach = if boosting {
+        // The corridor only for a burn already longer than a short-range missile's: an SRBM
+        // is out of fuel by then, so its launch warnings wait for the ballistic prediction.
+        let long_burn = cfg.boost_corridor_after_s <= 0.0
+            || est
+                .launch
+                .is_some_and(|l| est.time_s - l.time_s >= cfg.boost_corridor_after_s);
+        let reach = if boosting && long_burn {
             self.reach_path(est, &settings)
         } else {
             None

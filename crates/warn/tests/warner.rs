@@ -472,3 +472,37 @@ fn journal_lines_read_back_as_the_rows_they_were() {
         trilink_warn::parse_csv_lines(std::path::Path::new("journal"), &lines).expect("parse");
     assert_eq!(back, rows);
 }
+
+#[test]
+fn the_corridor_waits_for_a_burn_longer_than_a_short_range_missiles() {
+    let t = truth("hwasong-12");
+    let cfg = WarnConfig {
+        boost_corridor_after_s: 60.0,
+        ..corridor()
+    };
+    let jp = Warner::new("JP", &scenario_regions(), cfg).expect("warner");
+    let mut e = estimate(&t, 110.0, false);
+    let reach = |w: &Warner, e: &TrackEstimate| {
+        w.assess(e, None)
+            .per_region
+            .iter()
+            .map(|r| r.3)
+            .fold(0.0, f64::max)
+    };
+    // No launch estimate: the burn's length is unknown, so no corridor.
+    assert_eq!(reach(&jp, &e), 0.0);
+    let launched = |at_s: f64| trilink_domain::PointEstimate {
+        time_s: at_s,
+        lat_deg: 40.6,
+        lon_deg: 126.4,
+        semi_major_m: 5_000.0,
+        semi_minor_m: 2_000.0,
+        orientation_deg: 80.0,
+    };
+    // Launched 40 s ago: as short a burn as an SRBM's, still no corridor.
+    e.launch = Some(launched(70.0));
+    assert_eq!(reach(&jp, &e), 0.0);
+    // Launched 110 s ago and still burning: the corridor reaches Japan.
+    e.launch = Some(launched(0.0));
+    assert!(reach(&jp, &e) > 0.5);
+}

@@ -96,8 +96,8 @@ pub struct Args {
 
     /// Override a threshold of the warning rule, e.g. `--warn p_issue=0.2` (repeatable):
     /// p_issue, p_cancel, hold_s, eval_interval_s, update_min_interval_s, min_semi_axis_m,
-    /// boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_heading_sigma_deg,
-    /// beta_kg_m2, landed_max_alt_m (docs/decisions/0801).
+    /// boost_accel_mps2, boost_speed_gain, boost_max_speed_mps, boost_corridor_after_s,
+    /// boost_heading_sigma_deg, beta_kg_m2, landed_max_alt_m (docs/decisions/0801).
     #[arg(long = "warn", value_name = "KEY=VALUE")]
     pub warn: Vec<String>,
 
