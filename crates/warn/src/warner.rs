@@ -55,13 +55,13 @@ pub struct WarnConfig {
     /// exceeds this is boosting even if its phase is unspecified (m/s²).
     pub boost_accel_mps2: f64,
     /// While boosting, the reach corridor flies the present state with its speed multiplied by
-    /// 1 + this (0 by default: measured, a gain of 0.5 warned Japan ~18 s earlier on hwasong-12
-    /// but falsely on most shared SRBM runs, docs/benchmarks/warnings.md) ...
+    /// 1 + this (0.5; measured with the wait below, docs/benchmarks/warnings.md) ...
     pub boost_speed_gain: f64,
     /// ... but not above this speed (m/s) ...
     pub boost_max_speed_mps: f64,
-    /// ... and only for a track still boosting this long after its estimated launch (s): the
-    /// burn itself says the missile is longer-ranged than an SRBM.
+    /// ... and only for a track still boosting this long after its estimated launch (60 s): the
+    /// burn itself says the missile is longer-ranged than an SRBM. Without the wait the
+    /// corridor warned Japan about SRBMs that KR saw boosting early (0 turns the wait off).
     pub boost_corridor_after_s: f64,
     /// One-sigma heading error of the corridor (degrees).
     pub boost_heading_sigma_deg: f64,
@@ -87,9 +87,9 @@ impl Default for WarnConfig {
             max_flight_s: 4000.0,
             min_semi_axis_m: 2000.0,
             boost_accel_mps2: 5.0,
-            boost_speed_gain: 0.0,
+            boost_speed_gain: 0.5,
             boost_max_speed_mps: 7500.0,
-            boost_corridor_after_s: 0.0,
+            boost_corridor_after_s: 60.0,
             boost_heading_sigma_deg: 3.0,
             landed_max_alt_m: 20_000.0,
         }

@@ -20,6 +20,7 @@ fn corridor() -> WarnConfig {
         p_issue: 0.05,
         issue_after: 2,
         boost_speed_gain: 0.5,
+        boost_corridor_after_s: 0.0,
         ..WarnConfig::default()
     }
 }
@@ -480,6 +481,11 @@ fn the_corridor_waits_for_a_burn_longer_than_a_short_range_missiles() {
         boost_corridor_after_s: 60.0,
         ..corridor()
     };
+    assert_eq!(
+        WarnConfig::default().boost_corridor_after_s,
+        60.0,
+        "the default waits as this test does"
+    );
     let jp = Warner::new("JP", &scenario_regions(), cfg).expect("warner");
     let mut e = estimate(&t, 110.0, false);
     let reach = |w: &Warner, e: &TrackEstimate| {
