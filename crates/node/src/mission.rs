@@ -70,17 +70,7 @@ pub async fn run_mission(
     let sc_relay = sc.clone();
     let cfg_relay = cfg.clone();
     opts.relay = Some(Box::new(move |hub, own, allied| {
-        picture::build(
-            &sc_relay,
-            &cfg_relay,
-            hub,
-            Mode::Shared,
-            own,
-            allied,
-            &|_| None,
-        )
-        .map(|p| p.relay)
-        .unwrap_or_default()
+        picture::relay(&sc_relay, &cfg_relay, hub, own, allied).unwrap_or_default()
     }));
     let sources = loaded.sources(opts.seed)?;
     let report = run_all(sc, bus, opts, sources).await?;
@@ -90,27 +80,85 @@ pub async fn run_mission(
         .iter()
         .filter_map(|r| Region::new(r).ok())
         .collect();
-    let truth_events = truth.region_events(&regions);
-    let landings = truth.landings();
-    let mut pictures = BTreeMap::new();
-    let mut outcomes = Vec::new();
     let empty = Vec::new();
-    for &n in &nations {
+    // The pictures (nation × mode) and the truth scan are independent of one another and
+    // deterministic: they run on every core, each job whole on one thread, and are put
+    // together in the nations' order as before.
+    let jobs: Vec<(Nation, Mode)> = [Mode::Shared, Mode::Alone]
+        .into_iter()
+        .flat_map(|m| nations.iter().map(move |&n| (n, m)))
+        .collect();
+    let build_one = |n: Nation, mode: Mode| -> Result<Picture, NodeError> {
         let own = report.national.get(&n).unwrap_or(&empty);
-        let allied = report.allied.get(&n).map(Vec::as_slice).unwrap_or(&[]);
         // Which object a track is about, and so when that object was first seen.
         let first_of = |table: &BTreeMap<u64, f64>, e: &trilink_domain::TrackEstimate| {
             let (obj, _) = truth.nearest_object(e.time_s, &[e.state[0], e.state[1], e.state[2]])?;
             table.get(&obj).copied()
         };
+        match mode {
+            Mode::Shared => {
+                let allied = report.allied.get(&n).map(Vec::as_slice).unwrap_or(&[]);
+                let table = &first_reach[&n];
+                picture::build(sc, cfg, n, mode, own, allied, &|e| first_of(table, e))
+            }
+            Mode::Alone => {
+                let table = &first_own[&n];
+                picture::build(sc, cfg, n, mode, own, &[], &|e| first_of(table, e))
+            }
+        }
+    };
+    let mut built: BTreeMap<(Nation, Mode), Result<Picture, NodeError>> = BTreeMap::new();
+    let mut truth_events = Vec::new();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, jobs.len() + 1);
+    // The pictures, the longest (shared) first, then the short truth scan: each worker takes
+    // the next job not taken.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let work = || {
+            let mut done = Vec::new();
+            let mut events = None;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if let Some(&(n, mode)) = jobs.get(i) {
+                    done.push(((n, mode), build_one(n, mode)));
+                } else if i == jobs.len() {
+                    events = Some(truth.region_events(&regions));
+                } else {
+                    return (done, events);
+                }
+            }
+        };
+        let handles: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
+        let mut results = vec![work()];
+        for h in handles {
+            match h.join() {
+                Ok(r) => results.push(r),
+                // A panic in a picture is a bug: it goes on as it would have without threads.
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        for (done, events) in results {
+            built.extend(done);
+            if let Some(e) = events {
+                truth_events = e;
+            }
+        }
+    });
+    let landings = truth.landings();
+    let mut pictures = BTreeMap::new();
+    let mut outcomes = Vec::new();
+    for &n in &nations {
+        let (Some(shared), Some(alone)) = (
+            built.remove(&(n, Mode::Shared)),
+            built.remove(&(n, Mode::Alone)),
+        ) else {
+            continue;
+        };
+        let (shared, alone) = (shared?, alone?);
         let reach_table = &first_reach[&n];
         let own_table = &first_own[&n];
-        let shared = picture::build(sc, cfg, n, Mode::Shared, own, allied, &|e| {
-            first_of(reach_table, e)
-        })?;
-        let alone = picture::build(sc, cfg, n, Mode::Alone, own, &[], &|e| {
-            first_of(own_table, e)
-        })?;
         let names: Vec<String> = regions
             .iter()
             .filter(|r| r.nation() == n.as_str())

@@ -199,6 +199,33 @@ pub fn build(
     allied: &[AlliedFrame],
     first_detection: &dyn Fn(&TrackEstimate) -> Option<f64>,
 ) -> Result<Picture, NodeError> {
+    build_for(sc, cfg, me, mode, own, allied, first_detection, true)
+}
+
+/// What a hub forwards: its shared picture's relay batches. The same fusion as [`build`], but
+/// nobody reads this pass's warnings or fused rows (they do not feed fusion), so it skips them:
+/// the warner was most of the relay pass's time.
+pub fn relay(
+    sc: &FabricScenario,
+    cfg: &PictureConfig,
+    hub: Nation,
+    own: &[NationalTrack],
+    allied: &[AlliedFrame],
+) -> Result<Vec<(Vec<TrackReport>, RelTo)>, NodeError> {
+    build_for(sc, cfg, hub, Mode::Shared, own, allied, &|_| None, false).map(|p| p.relay)
+}
+
+#[allow(clippy::too_many_arguments)] // build's arguments and whether the picture is wanted
+fn build_for(
+    sc: &FabricScenario,
+    cfg: &PictureConfig,
+    me: Nation,
+    mode: Mode,
+    own: &[NationalTrack],
+    allied: &[AlliedFrame],
+    first_detection: &dyn Fn(&TrackEstimate) -> Option<f64>,
+    picture: bool,
+) -> Result<Picture, NodeError> {
     let mut pic = Picture::default();
     let allied = if mode == Mode::Alone { &[] } else { allied };
     let events = inputs(sc, me, own, allied, &mut pic.gated_out);
@@ -209,7 +236,7 @@ pub fn build(
             detail: e.to_string(),
         }
     })?;
-    let warns = warner.has_regions();
+    let warns = picture && warner.has_regions();
     let hub = mode == Mode::Shared && trilink_domain::relay::is_hub(&sc.relays, me);
     // The number the warner knows a track by never changes; fusion's may (renumbering).
     let mut key_of: BTreeMap<u64, u64> = BTreeMap::new();
@@ -306,10 +333,12 @@ pub fn build(
                 .entry(key)
                 .or_insert_with(|| first_detection(&st.fused).unwrap_or(st.first_time_s));
             pic.first_track_s.get_or_insert(now_s);
-            pic.fused.push(FusedRow {
-                estimate: st.fused.clone(),
-                contributors: st.contributors.clone(),
-            });
+            if picture {
+                pic.fused.push(FusedRow {
+                    estimate: st.fused.clone(),
+                    contributors: st.contributors.clone(),
+                });
+            }
             last_estimate.insert(ctn, st.fused.clone());
             if warns {
                 let mut evidence = vec![ctn];
