@@ -364,8 +364,9 @@ impl Neighbourhood {
             for p in ps {
                 let d2: f64 = (0..3).map(|i| (p.pos[i] - pos[i]).powi(2)).sum();
                 let reach = r + p.radius_m;
-                // NaN compares false: kept, for the gate to judge.
-                if !(d2 > reach * reach) {
+                // Only a distance surely beyond the reach is left out: a NaN is kept, for the
+                // gate to judge.
+                if d2.partial_cmp(&(reach * reach)) != Some(std::cmp::Ordering::Greater) {
                     out.push(p.id);
                 }
             }
