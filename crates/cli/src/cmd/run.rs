@@ -277,20 +277,32 @@ pub fn run(args: Args) -> CliResult {
     }
     let (progress, opts) = paced_options(&args, &sc);
     let rt = runtime()?;
+    let Loaded::Simulated { out, .. } = &loaded else {
+        return Err(CliError::Other(anyhow!("simulated scenario expected")));
+    };
     let started = std::time::Instant::now();
-    let result = rt
-        .block_on(run_mission(&loaded, bus, opts, &cfg))
-        .context("running the nodes")?;
+    // The simulator's files depend on the simulation alone (truth.csv is 350 MB on a raid):
+    // they are written on another thread while the mission runs, which leaves a core idle
+    // at times (a hub's relay pass runs alone).
+    let (result, sim_written) = std::thread::scope(|s| {
+        let writer = s.spawn(|| out.write(&args.out.join("sim"), &mut |_| {}));
+        let result = rt.block_on(run_mission(&loaded, bus, opts, &cfg));
+        (result, writer.join())
+    });
+    let result = result.context("running the nodes")?;
     progress.done();
     eprintln!(
         "fabric {:.1} s, fusion and warnings {:.1} s; writing files...",
         result.report.wall_s,
         started.elapsed().as_secs_f64() - result.report.wall_s
     );
-    let Loaded::Simulated { out, .. } = &loaded else {
-        return Err(CliError::Other(anyhow!("simulated scenario expected")));
-    };
-    write_outputs(&args, &sc, out, &result)?;
+    match sim_written {
+        Ok(written) => {
+            written.map_err(|e| CliError::Other(e.into()))?;
+        }
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    write_outputs(&args, &sc, &result)?;
     let mc = if args.runs > 1 {
         Some(monte_carlo(&args, &result.outcomes, &cfg)?)
     } else {
@@ -375,14 +387,8 @@ fn write_tracks<'a>(
     Ok(())
 }
 
-fn write_outputs(
-    args: &Args,
-    sc: &FabricScenario,
-    out: &trilink_sim::SimOutput,
-    r: &MissionResult,
-) -> Result<(), CliError> {
-    out.write(&args.out.join("sim"), &mut |_| {})
-        .map_err(|e| CliError::Other(e.into()))?;
+/// The nations' files (the simulator's are written alongside the mission).
+fn write_outputs(args: &Args, sc: &FabricScenario, r: &MissionResult) -> Result<(), CliError> {
     let empty: Vec<NationalTrack> = Vec::new();
     for (n, (shared, alone)) in &r.pictures {
         let dir = args.out.join(n.as_str());
