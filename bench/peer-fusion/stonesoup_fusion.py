@@ -28,7 +28,6 @@ prints one JSON line with the configuration, counts and the fusion loop's wall s
 Exit: 0 ok, 2 bad input, 1 other.
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -37,6 +36,9 @@ import time
 from datetime import datetime, timedelta
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peer"))
+import contract  # noqa: E402  (bench/peer/contract.py: the interchange readers)
 
 # Heavy imports before any timing.
 import stonesoup
@@ -58,8 +60,6 @@ from stonesoup.updater.chernoff import ChernoffUpdater
 from stonesoup.updater.kalman import KalmanUpdater
 
 NATIONS = ("KR", "JP", "US")
-COLUMNS = ["time_s", "track_id", "x_m", "y_m", "z_m", "vx_mps", "vy_mps", "vz_mps",
-           "cov_xx", "cov_xy", "cov_xz", "cov_yy", "cov_yz", "cov_zz"]
 EPOCH = datetime(2000, 1, 1)
 # Stone Soup state order for three CV axes: x, vx, y, vy, z, vz.
 POS = [0, 2, 4]
@@ -71,38 +71,14 @@ class InputError(Exception):
 
 
 def read_tracks(path, nation):
-    """Rows (time_s, nation, track_id, pos[3], vel[3], cov3x3) of one nation's tracks.csv.
-    A missing file is an error; a header-only file is a nation that tracked nothing."""
-    rows = []
+    """Rows (time_s, nation, track_id, pos[3], vel[3], cov3x3) of one nation's tracks.csv,
+    read by the peer harness's contract reader (a header-only file: a nation that tracked
+    nothing)."""
     try:
-        f = open(path, newline="", encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: cannot open: {e.strerror}") from e
-    with f:
-        r = csv.reader(f)
-        try:
-            header = [h.strip() for h in next(r)]
-        except StopIteration:
-            raise InputError(f"{path}: empty file, expected a header row") from None
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}")
-        idx = [header.index(c) for c in COLUMNS]
-        for line_no, row in enumerate(r, start=2):
-            if not row:
-                continue
-            try:
-                v = [row[i] for i in idx]
-                num = [float(x) for x in v[:1] + v[2:]]
-            except (IndexError, ValueError):
-                raise InputError(f"{path}:{line_no}: expected {len(header)} fields, "
-                                 "numbers except track_id") from None
-            if not all(math.isfinite(x) for x in num):
-                raise InputError(f"{path}:{line_no}: a value is not finite")
-            t, x, y, z, vx, vy, vz, cxx, cxy, cxz, cyy, cyz, czz = num
-            cov = np.array([[cxx, cxy, cxz], [cxy, cyy, cyz], [cxz, cyz, czz]])
-            rows.append((t, nation, v[1], (x, y, z), (vx, vy, vz), cov))
-    return rows
+        rows = contract.read_tracks(path)
+    except contract.ContractError as e:
+        raise InputError(str(e)) from None
+    return [(t, nation, tid, p, v, np.array(cov)) for t, tid, p, v, cov in rows]
 
 
 class NationalTrackReplay:
@@ -197,7 +173,7 @@ def run(args):
         lines.append(",".join(repr(float(x)) if i != 1 else str(x) for i, x in enumerate(vals)))
     os.makedirs(os.path.dirname(os.path.abspath(args.outcsv)), exist_ok=True)
     with open(args.outcsv, "w", encoding="utf-8") as f:
-        f.write(",".join(COLUMNS) + "\n")
+        f.write(",".join(contract.TRACK_COLUMNS) + "\n")
         for line in lines:
             f.write(line + "\n")
     info = {

@@ -97,6 +97,19 @@ def read_detections(path, sensors, t_max_s=None):
     return out
 
 
+def read_tracks(path):
+    """Returns (time_s, track_id, (x, y, z), (vx, vy, vz), 3x3 position covariance as nested
+    lists) for every row of a tracks.csv, in file order."""
+    rows = []
+    for line_no, v in _rows(path, TRACK_COLUMNS):
+        num = [_float(path, line_no, c, x)
+               for c, x in zip(TRACK_COLUMNS, v) if c != "track_id"]
+        t, x, y, z, vx, vy, vz, cxx, cxy, cxz, cyy, cyz, czz = num
+        cov = [[cxx, cxy, cxz], [cxy, cyy, cyz], [cxz, cyz, czz]]
+        rows.append((t, v[1], (x, y, z), (vx, vy, vz), cov))
+    return rows
+
+
 def write_tracks(path, rows):
     """rows: iterables in TRACK_COLUMNS order. Floats in repr form (round-trip exact)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
